@@ -1,0 +1,5 @@
+import sys
+
+from tfvton.cli import main
+
+sys.exit(main())

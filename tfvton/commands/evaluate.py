@@ -1,0 +1,10 @@
+"""`tfvton evaluate` (issue 7): placeholder until that issue lands."""
+from tfvton.commands.common import not_yet
+
+
+def add_arguments(parser):
+    parser.add_argument("--run-dir", help="output location")
+
+
+def run(args):
+    return not_yet("evaluate", 7)

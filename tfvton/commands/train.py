@@ -1,0 +1,10 @@
+"""`tfvton train` (issue 5): placeholder until that issue lands."""
+from tfvton.commands.common import not_yet
+
+
+def add_arguments(parser):
+    parser.add_argument("--run-dir", help="output location")
+
+
+def run(args):
+    return not_yet("train", 5)

@@ -1,0 +1,158 @@
+"""Frozen dataclasses that describe a tfvton run.
+
+Defaults are the paper's settings (the official release's `config.py`); the
+presets in `configs/*.yaml` override them. Sections may grow fields, but every
+field needs a default so older YAML files keep loading.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Input geometry and preprocessing.
+
+    Attributes:
+        height: image height in pixels, a multiple of 32.
+        width: image width in pixels, a multiple of 32.
+        pose_radius: radius of the binary disc drawn per keypoint (official: 6).
+        shape_downsample: body-shape blur factor (official: 1/16 then back up).
+        on_bad_sample: `skip` (count and log a bad pair) or `stop` (raise).
+        shuffle_buffer: examples held by the `tf.data` shuffle buffer.
+        seed: seed for shuffling and any augmentation.
+    """
+
+    height: int = 256
+    width: int = 192
+    pose_radius: int = 6
+    shape_downsample: int = 16
+    on_bad_sample: str = "skip"
+    shuffle_buffer: int = 512
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("height", "width"):
+            value = getattr(self, name)
+            if value <= 0 or value % 32:
+                raise ValueError(f"data.{name} must be a positive multiple of 32, got {value}")
+        if self.on_bad_sample not in ("skip", "stop"):
+            raise ValueError(f"data.on_bad_sample must be 'skip' or 'stop', got {self.on_bad_sample!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Network widths and the switches between official and paper-faithful variants.
+
+    Attributes:
+        ngf: generator base width (the official demo passes `ndf`=64 here).
+        ndf: discriminator base width.
+        gmm_ngf: base width of the GMM feature extractors (CP-VTON: 64).
+        grid_size: thin-plate-spline control points per side (5).
+        n_blocks: Tree-Blocks (or ResNet blocks) in the appearance/face generators.
+        block: `tree` (the paper) or `resnet` (the SRB-VTON baseline).
+        fusion_activation: activation in the Tree-Block fusions; `none` as in the
+            official code, `relu` for the paper's Eq. 2 sigma.
+        dropout: dropout rate inside generator blocks (official: 0.5, active in training).
+        parsing_downsamplings: U-Net depth; 0 derives it from the resolution
+            (6 at 256x192, the official `unet_256`).
+        d_head: `official` (sigmoid on the ResNet discriminator's feature map)
+            or `conv1` (an extra 1-channel head).
+        d_blocks: residual blocks in the ResNet discriminator (3).
+        d_layers: layers of the PatchGAN discriminator (3).
+    """
+
+    ngf: int = 64
+    ndf: int = 64
+    gmm_ngf: int = 64
+    grid_size: int = 5
+    n_blocks: int = 6
+    block: str = "tree"
+    fusion_activation: str = "none"
+    dropout: float = 0.5
+    parsing_downsamplings: int = 0
+    d_head: str = "official"
+    d_blocks: int = 3
+    d_layers: int = 3
+
+    def __post_init__(self):
+        if self.block not in ("tree", "resnet"):
+            raise ValueError(f"model.block must be 'tree' or 'resnet', got {self.block!r}")
+        if self.fusion_activation not in ("none", "relu"):
+            raise ValueError(f"model.fusion_activation must be 'none' or 'relu', got {self.fusion_activation!r}")
+        if self.d_head not in ("official", "conv1"):
+            raise ValueError(f"model.d_head must be 'official' or 'conv1', got {self.d_head!r}")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss weights (official `config.py` names in the comments)."""
+
+    l1: float = 1.0  # lambda_L1
+    gan: float = 1.0  # G_GAN
+    vgg: float = 1.0  # G_VGG
+    mask: float = 1.0  # mask (attention loss)
+    mask_tv: float = 0.0  # mask_tvloss off by default in the official release
+    face_vgg: float = 1.0
+    face_l1: float = 10.0
+    face_img_l1: float = 1.0
+    face_gan: float = 3.0
+    gmm_l1: float = 1.0
+    joint_parsing: float = 1.0  # joint_G_parsing
+    parsing_ce: str = "official"  # official (CE on softmax outputs) | logits
+    vgg_layers: Tuple[str, ...] = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+    vgg_layer_weights: Tuple[float, ...] = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+    style: float = 0.0
+    vgg_input: str = "official"  # official ([-1, 1] straight in) | imagenet
+    vgg_weights: str = "random"  # random | imagenet (download allowed) | path to .h5 / .pth
+
+    def __post_init__(self):
+        if self.parsing_ce not in ("official", "logits"):
+            raise ValueError(f"loss.parsing_ce must be 'official' or 'logits', got {self.parsing_ce!r}")
+        if len(self.vgg_layers) != len(self.vgg_layer_weights):
+            raise ValueError("loss.vgg_layers and loss.vgg_layer_weights must have the same length")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam as in the paper: lr 2e-4, betas (0.5, 0.999)."""
+
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    decay: str = "none"  # none | linear (to zero over the last `decay_steps`)
+    decay_steps: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Budgets and runtime switches for `tfvton train`."""
+
+    batch_size: int = 8
+    steps: int = 10000  # per stage unless a stage overrides it
+    stage_steps: Tuple[Tuple[str, int], ...] = ()
+    strategy: str = "auto"  # auto | none | mirrored | multiworker
+    mixed_precision: str = "none"  # none | mixed_float16 | mixed_bfloat16
+    jit_compile: bool = False
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 50
+    image_every: int = 500
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole run: data, model, losses, optimizer and training."""
+
+    name: str = "paper"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
