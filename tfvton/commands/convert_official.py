@@ -1,10 +1,44 @@
-"""`tfvton convert-official` (issue 4): placeholder until that issue lands."""
-from tfvton.commands.common import not_yet
+"""`tfvton convert-official`: the official PyTorch checkpoints -> a tfvton run directory.
+
+Example:
+    tfvton convert-official --gmm pretrained_checkpoint/step_009000.pth \\
+        --parsing pretrained_checkpoint/parsing.tar --appearance pretrained_checkpoint/app.tar \\
+        --face pretrained_checkpoint/face.tar --run-dir runs/official
+    tfvton tryon --run-dir runs/official ...
+"""
+from __future__ import annotations
+
+import sys
+
+HELP = "Convert the official PyTorch checkpoints to Keras."
 
 
 def add_arguments(parser):
-    parser.add_argument("--run-dir", help="output location")
+    parser.add_argument("--gmm", required=True, metavar="PATH",
+                        help="official GMM checkpoint (step_009000.pth)")
+    parser.add_argument("--parsing", required=True, metavar="PATH",
+                        help="official parsing generator (parsing.tar)")
+    parser.add_argument("--appearance", required=True, metavar="PATH",
+                        help="official appearance generator (app.tar)")
+    parser.add_argument("--face", required=True, metavar="PATH",
+                        help="official face generator (face.tar)")
+    parser.add_argument("--ngf", type=int, default=64,
+                        help="generator base width of the checkpoints (default: 64)")
+    parser.add_argument("--height", type=int, default=256, help="input height (default: 256)")
+    parser.add_argument("--width", type=int, default=192, help="input width (default: 192)")
+    parser.add_argument("--run-dir", required=True, metavar="DIR",
+                        help="output run directory (config.yaml + weights/*.weights.h5)")
 
 
-def run(args):
-    return not_yet("convert-official", 4)
+def run(args) -> int:
+    from tfvton.convert.official import convert_official
+
+    paths = {"gmm": args.gmm, "parsing": args.parsing, "appearance": args.appearance, "face": args.face}
+    try:
+        run_dir = convert_official(paths, args.run_dir, ngf=args.ngf, height=args.height, width=args.width)
+    except (ValueError, ImportError) as err:  # OfficialCheckpointError, ConfigError are ValueErrors
+        print(f"tfvton convert-official: {err}", file=sys.stderr)
+        return 1
+    print(f"tfvton convert-official: wrote {run_dir} (config.yaml, weights/*.weights.h5); "
+          "load it with tfvton.networks.factory.load_run")
+    return 0

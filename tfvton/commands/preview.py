@@ -1,10 +1,36 @@
-"""`tfvton preview` (issue 2): placeholder until that issue lands."""
-from tfvton.commands.common import not_yet
+"""`tfvton preview`: write a PNG grid of dataset samples to check the data by eye."""
+from __future__ import annotations
+
+from tfvton.commands.common import add_config_arguments
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", help="output location")
+    parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
+    parser.add_argument("--pairs", default=None,
+                        help="pair list (default: demo.txt when present, else data_pair.txt)")
+    parser.add_argument("--mode", choices=("train", "test", "demo"), default=None,
+                        help="default: demo when the list's 2nd column is a pose JSON, else train")
+    parser.add_argument("--n", type=int, default=8, help="number of examples (rows), default 8")
+    parser.add_argument("--out", default="preview.png", help="output PNG (default: preview.png)")
+    add_config_arguments(parser)
 
 
-def run(args):
-    return not_yet("preview", 2)
+def run(args) -> int:
+    import logging
+    import sys
+
+    from tfvton.commands.common import load_config_from_args
+    from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
+    from tfvton.data.preview import write_preview
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    config = load_config_from_args(args)
+    try:
+        pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
+        dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
+        out = write_preview(dataset, args.out, n=args.n)
+    except DataError as e:
+        print(f"tfvton preview: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {pairs})")
+    return 0

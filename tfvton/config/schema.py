@@ -62,6 +62,10 @@ class ModelConfig:
             or `conv1` (an extra 1-channel head).
         d_blocks: residual blocks in the ResNet discriminator (3).
         d_layers: layers of the PatchGAN discriminator (3).
+        face_refinement: run the face generator (the paper's full model); false
+            is the "w/o face refinement" ablation: the output is the composed
+            try-on before face refinement (`tryon`), and the face stage is not
+            needed.
     """
 
     ngf: int = 64
@@ -76,6 +80,7 @@ class ModelConfig:
     d_head: str = "official"
     d_blocks: int = 3
     d_layers: int = 3
+    face_refinement: bool = True
 
     def __post_init__(self):
         if self.block not in ("tree", "resnet"):
@@ -101,16 +106,30 @@ class LossConfig:
     face_gan: float = 3.0
     gmm_l1: float = 1.0
     joint_parsing: float = 1.0  # joint_G_parsing
+    parsing: float = 1.0  # parsing stage: weight of the parsing CE (official: lambda_L1)
+    parsing_gan: float = 1.0  # parsing stage: weight of the GAN term (official: unweighted)
     parsing_ce: str = "official"  # official (CE on softmax outputs) | logits
+    gan_mode: str = "lsgan"  # gan_mode: lsgan (MSE to 1/0) | vanilla (BCE with logits)
+    # relu1_1 ... relu5_1; the official VGGLoss reverses [1/32, 1/16, 1/8, 1/4, 1] before use.
     vgg_layers: Tuple[str, ...] = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-    vgg_layer_weights: Tuple[float, ...] = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
-    style: float = 0.0
+    vgg_layer_weights: Tuple[float, ...] = (1.0, 1.0 / 4, 1.0 / 8, 1.0 / 16, 1.0 / 32)
+    # Gram (style) term on the same layers; the official appearance loss adds it with the
+    # perceptual term's weight (G_VGG), comparing Gram matrices with L1.
+    style: float = 1.0
+    style_criterion: str = "l1"  # l1 (official) | mse
+    face_vgg_layers: Tuple[str, ...] = ("block1_conv1",)  # official face loss: relu1_1 only
     vgg_input: str = "official"  # official ([-1, 1] straight in) | imagenet
     vgg_weights: str = "random"  # random | imagenet (download allowed) | path to .h5 / .pth
 
     def __post_init__(self):
         if self.parsing_ce not in ("official", "logits"):
             raise ValueError(f"loss.parsing_ce must be 'official' or 'logits', got {self.parsing_ce!r}")
+        if self.gan_mode not in ("lsgan", "vanilla"):
+            raise ValueError(f"loss.gan_mode must be 'lsgan' or 'vanilla', got {self.gan_mode!r}")
+        if self.style_criterion not in ("l1", "mse"):
+            raise ValueError(f"loss.style_criterion must be 'l1' or 'mse', got {self.style_criterion!r}")
+        if self.vgg_input not in ("official", "imagenet"):
+            raise ValueError(f"loss.vgg_input must be 'official' or 'imagenet', got {self.vgg_input!r}")
         if len(self.vgg_layers) != len(self.vgg_layer_weights):
             raise ValueError("loss.vgg_layers and loss.vgg_layer_weights must have the same length")
 
@@ -141,6 +160,13 @@ class TrainConfig:
     log_every: int = 50
     image_every: int = 500
     seed: int = 0
+    # Budgets: a stage runs `stage_steps[stage]`, else `epochs` passes over the data
+    # when > 0, else `steps`.
+    epochs: int = 0
+    stage_epochs: Tuple[Tuple[str, int], ...] = ()
+    # Data the trainer reads (relative to --data-root) and how.
+    pairs_file: str = "data_pair.txt"
+    split: str = "train"
 
 
 @dataclass(frozen=True)

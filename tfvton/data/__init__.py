@@ -1,0 +1,34 @@
+"""The MPV data layer: dataset layout, the one preprocessing, TFRecords and previews.
+
+    from tfvton.data import MPVDataset, DataError, transforms
+
+Attributes are imported lazily, so `import tfvton.data.synth` (numpy / PIL only)
+does not pay for TensorFlow.
+"""
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["MPVDataset", "DataError", "PairFiles", "MPVRecords", "write_tfrecords", "transforms",
+           "mpv", "tfrecords", "preview"]
+
+_ATTRIBUTES = {
+    "MPVDataset": "tfvton.data.mpv",
+    "DataError": "tfvton.data.mpv",
+    "PairFiles": "tfvton.data.mpv",
+    "MPVRecords": "tfvton.data.tfrecords",
+    "write_tfrecords": "tfvton.data.tfrecords",
+}
+_MODULES = ("transforms", "mpv", "tfrecords", "preview")
+
+
+def __getattr__(name):
+    if name in _ATTRIBUTES:
+        return getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"tfvton.data.{name}")
+    raise AttributeError(f"module 'tfvton.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

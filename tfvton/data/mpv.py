@@ -1,0 +1,591 @@
+"""The MPV dataset layout: pair lists, file resolution, validation and the `tf.data` pipeline.
+
+Layout (the official release's, also what `tfvton synth` writes)::
+
+    root/images/<person>.jpg                 person photos (cloth photos may live here too)
+    root/cloth_image/<cloth>.jpg             in-shop garments
+    root/cloth_mask/<cloth stem>_mask.png    garment masks, 0/255
+    root/parse_cihp/<person stem>.png        CIHP label ids 0-19 (8-bit grey PNG)
+    root/pose_coco/<person stem>_keypoints.json   OpenPose COCO-18, people[0].pose_keypoints_2d
+    root/data_pair.txt                       `source target cloth split` (tab or space separated)
+    root/demo.txt                            `source target_pose.json cloth split`
+
+Names in a pair list may carry a sub folder (`TW421D05Y/TW421D05Y-C11@9=person_whole_front.jpg`
+in MPV's `data_pair.txt`). Each file is looked up, first hit wins, as
+`<folder>/<name>`, `<folder>/<basename>`, `<folder>/<split dir>/<name>` and
+`<folder>/<split dir>/<basename>`, where the split dir is `train` for the train split and
+`val` or `test` for the test split. That covers the official `RegularDataset`, which reads
+`images/<train|val>/<sub>/<name>` and `cloth_mask/<train|val>/<sub>/<stem>_mask.png` but
+`parse_cihp/<train|val>/<basename>.png` and `pose_coco/<train|val>/<basename>_keypoints.json`,
+as well as flat folders. As in the official code, a person entry is read as `<stem>.jpg`
+whatever extension the list gives, when the name as written does not exist.
+
+Bad input. Files are validated when the dataset is built (`validate="headers"`: every file
+exists, images open and have a usable format, mode and size, pose JSONs parse and hold one
+person with 18 finite keypoints; `validate="full"` also decodes every image and checks that
+parsing ids are within 0-19). A pair with a bad file is skipped (counted in `bad_samples`,
+logged) when `on_bad_sample="skip"`, or raises `DataError` when `"stop"`. Problems only
+visible when decoding (a corrupt JPEG body, out-of-range labels) and not caught by
+`validate="full"` surface during iteration: `dataset[i]` raises `DataError`; the `tf.data`
+pipeline raises `InvalidArgumentError` under `"stop"` and drops the element with a logged
+warning under `"skip"` (those drops are logged by tf.data, not counted in `bad_samples`).
+Images of another size than (height, width) are resized by `transforms.preprocess`
+(images bilinearly, parsing and masks nearest, keypoints scaled); it is logged once per file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from tfvton.data import transforms
+
+logger = logging.getLogger(__name__)
+
+MODES = ("train", "test", "demo")
+ON_BAD_SAMPLE = ("skip", "stop")
+VALIDATE = ("headers", "full", "none")
+# Sub folders the official release uses per split (`RegularDataset`: train / val).
+_SPLIT_DIRS = {"train": ("train",), "test": ("val", "test"), "val": ("val", "test")}
+_MAX_LOGGED_BAD = 10  # individual warnings before only the summary is logged
+_FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
+_TARGET_FILE_KEYS = ("target_image", "target_parsing")
+
+PathLike = Union[str, os.PathLike]
+
+
+class DataError(Exception):
+    """A data file (or pair-list line) that cannot be used.
+
+    Attributes:
+        path: the file (or `pairs_file:line`) at fault.
+        problem: what is wrong with it and, where it helps, what was expected.
+    """
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):
+        return DataError, (self.path, self.problem)
+
+
+@dataclasses.dataclass(frozen=True)
+class PairFiles:
+    """One usable line of a pair list, with every file resolved.
+
+    Attributes:
+        line: 1-based line number in the pair list.
+        source, target, cloth, split: the columns as written.
+        person_image, person_parsing, source_pose, cloth_image, cloth_mask, target_pose:
+            resolved paths.
+        target_image, target_parsing: resolved paths in train/test mode, else None.
+    """
+
+    line: int
+    source: str
+    target: str
+    cloth: str
+    split: str
+    person_image: str
+    person_parsing: str
+    source_pose: str
+    cloth_image: str
+    cloth_mask: str
+    target_pose: str
+    target_image: Optional[str] = None
+    target_parsing: Optional[str] = None
+
+
+def read_pair_list(path: PathLike) -> List[Tuple[int, List[str]]]:
+    """Reads a pair list: (line number, columns) per non-empty, non-comment line.
+
+    Columns are tab-separated when the line has a tab, else separated by spaces
+    (the official code tries tabs, then spaces).
+    """
+    rows = []
+    with open(path, "r", encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            columns = [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
+            rows.append((number, [c for c in columns if c]))
+    return rows
+
+
+def detect_mode(pairs_file: PathLike) -> str:
+    """`demo` when the first line's second column is a pose JSON, else `train`."""
+    for _, columns in read_pair_list(pairs_file):
+        if len(columns) >= 2 and columns[1].lower().endswith(".json"):
+            return "demo"
+        return "train"
+    return "train"
+
+
+def choose_pairs_and_mode(root: PathLike, pairs_file: Optional[PathLike] = None, mode: Optional[str] = None,
+                          prefer: str = "data_pair.txt") -> Tuple[Path, str]:
+    """Fills in a missing pair list and / or mode (used by the CLI commands).
+
+    Without a pair list: `demo.txt` in demo mode, `data_pair.txt` in train/test
+    mode, else `prefer` when it exists, else the other one. Without a mode:
+    `detect_mode` on the list.
+    """
+    root = Path(root)
+    if pairs_file is None:
+        if mode == "demo":
+            path = root / "demo.txt"
+        elif mode in ("train", "test"):
+            path = root / "data_pair.txt"
+        else:
+            other = "demo.txt" if prefer == "data_pair.txt" else "data_pair.txt"
+            path = root / prefer if (root / prefer).exists() else root / other
+    else:
+        path = Path(pairs_file)
+        if not path.is_absolute() and not path.exists() and (root / path).exists():
+            path = root / path
+    if mode is None:
+        mode = detect_mode(path) if path.is_file() else "train"
+    return path, mode
+
+
+def load_keypoints(path: PathLike) -> np.ndarray:
+    """Reads OpenPose COCO-18 keypoints: `people[0].pose_keypoints_2d` as float32 (18, 3).
+
+    Raises:
+        DataError: missing or malformed file, no person, not 18 joints, NaN / Inf values.
+    """
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise DataError(path, "missing file") from None
+    except (OSError, ValueError) as e:
+        raise DataError(path, f"unreadable pose JSON ({e})") from None
+    people = data.get("people") if isinstance(data, dict) else None
+    if not people:
+        # The official code would fail with IndexError on people[0].
+        raise DataError(path, "pose JSON has no person (`people` is empty or missing)")
+    values = people[0].get("pose_keypoints_2d") if isinstance(people[0], dict) else None
+    if not isinstance(values, list):
+        raise DataError(path, "people[0] has no `pose_keypoints_2d` list")
+    n = transforms.NUM_KEYPOINTS * 3
+    if len(values) != n:
+        raise DataError(path, f"pose_keypoints_2d has {len(values)} numbers, expected {n} "
+                              f"(18 OpenPose COCO joints x (x, y, confidence)); BODY_25 files have 75")
+    try:
+        # float64 first: JSON numbers, then float32 as every keypoint tensor.
+        keypoints = np.asarray(values, dtype=np.float64).reshape(transforms.NUM_KEYPOINTS, 3)
+    except (TypeError, ValueError):
+        raise DataError(path, "pose_keypoints_2d holds non-numeric values") from None
+    bad = ~np.isfinite(keypoints).all(axis=1)
+    if bad.any():
+        raise DataError(path, f"pose keypoints are NaN or infinite at joints {np.flatnonzero(bad).tolist()}")
+    return keypoints.astype(np.float32)
+
+
+class _Validator:
+    """Checks files once each (results cached), logs size mismatches once per file."""
+
+    def __init__(self, height: int, width: int, level: str):
+        self.height, self.width, self.level = height, width, level
+        self._cache: Dict[Tuple[str, str], object] = {}
+
+    def check(self, kind: str, path: str):
+        key = (kind, path)
+        if key not in self._cache:
+            try:
+                self._cache[key] = getattr(self, "_" + kind)(path)
+            except DataError as e:
+                self._cache[key] = e
+        result = self._cache[key]
+        if isinstance(result, DataError):
+            raise result
+        return result
+
+    def _open(self, path: str):
+        from PIL import Image, UnidentifiedImageError
+        try:
+            image = Image.open(path)
+        except FileNotFoundError:
+            raise DataError(path, "missing file") from None
+        except (UnidentifiedImageError, OSError) as e:
+            raise DataError(path, f"unreadable image ({e})") from None
+        if self.level == "full":
+            try:
+                image.load()
+            except (OSError, SyntaxError, ValueError) as e:
+                image.close()
+                raise DataError(path, f"corrupt or truncated image ({e})") from None
+        return image
+
+    def _size_note(self, path: str, size, how: str):
+        if size != (self.width, self.height):
+            logger.warning("%s: is %dx%d, expected %dx%d: %s", path, size[0], size[1],
+                           self.width, self.height, how)
+
+    def _image(self, path: str):
+        if self.level == "none":
+            return None
+        with self._open(path) as image:
+            if image.format not in ("JPEG", "PNG", "BMP", "GIF"):
+                raise DataError(path, f"unsupported image format {image.format}, expected JPEG or PNG")
+            if image.mode not in ("RGB", "L", "RGBA", "P", "LA"):
+                raise DataError(path, f"unsupported image mode {image.mode}, expected 8-bit RGB")
+            self._size_note(path, image.size, "resized bilinearly (keypoints scaled)")
+        return None
+
+    def _labels(self, path: str):
+        if self.level == "none":
+            return None
+        with self._open(path) as image:
+            self._grey_png(path, image, "a CIHP parsing (label ids 0-19)")
+            self._size_note(path, image.size, "resized with nearest neighbour")
+            if self.level == "full":
+                ids = np.asarray(image)
+                if ids.size and int(ids.max()) >= transforms.NUM_LABELS:
+                    bad = sorted(int(v) for v in np.unique(ids[ids >= transforms.NUM_LABELS]))
+                    raise DataError(path, f"parsing labels outside 0-19: found {bad[:8]}")
+        return None
+
+    def _mask(self, path: str):
+        if self.level == "none":
+            return None
+        with self._open(path) as image:
+            self._grey_png(path, image, "a cloth mask (0/255)")
+            self._size_note(path, image.size, "resized with nearest neighbour")
+        return None
+
+    @staticmethod
+    def _grey_png(path, image, what):
+        if image.format != "PNG" or image.mode != "L":
+            # TF decodes a palette PNG to colours, not to the ids the official np.array() gives.
+            raise DataError(path, f"expected {what} as an 8-bit grey PNG (mode L), "
+                                  f"got {image.format} mode {image.mode}")
+
+    def _pose(self, path: str):
+        return load_keypoints(path)
+
+
+class MPVDataset:
+    """An MPV-layout dataset: a pair list resolved to files, yielding model tensors.
+
+    Examples are dicts of float32 NHWC tensors named as in docs/architecture.md:
+    `source_image`, `source_parse`, `source_shape`, `source_head`, `source_pose`,
+    `target_pose`, `cloth_image`, `cloth_mask`, and in train/test mode also
+    `target_image`, `target_parse`, `target_cloth`, `target_cloth_mask`.
+
+    Args:
+        root: dataset root (holds images/, parse_cihp/, ...).
+        pairs_file: pair list; default `root/demo.txt` in demo mode, else
+            `root/data_pair.txt`. A relative path that does not exist is looked
+            up under `root`.
+        mode: `train` / `test` keep the lines of that split (test also takes
+            `val`) and yield target tensors; `demo` takes every line, whose
+            second column is a target pose JSON, and yields no target image.
+            Lines with only three columns are kept in every mode.
+        height, width: model input size.
+        radius: pose disc radius (official 6).
+        shape_downsample: body-shape blur factor (official 16).
+        on_bad_sample: `skip` (count in `bad_samples` and log) or `stop` (raise `DataError`).
+        validate: `headers` (default), `full` (also decode every file) or `none`.
+        progress: show a progress bar while validating long lists.
+
+    Example:
+        >>> ds = MPVDataset("mpv_samples", mode="demo")
+        >>> ds[0]["target_pose"].shape
+        (256, 192, 18)
+        >>> batches = ds.as_tf_dataset(batch_size=4, shuffle=True, seed=0)
+    """
+
+    def __init__(self, root: PathLike, pairs_file: Optional[PathLike] = None, mode: str = "train",
+                 height: int = 256, width: int = 192, radius: int = 6, shape_downsample: int = 16,
+                 on_bad_sample: str = "skip", validate: str = "headers", progress: bool = True):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if on_bad_sample not in ON_BAD_SAMPLE:
+            raise ValueError(f"on_bad_sample must be one of {ON_BAD_SAMPLE}, got {on_bad_sample!r}")
+        if validate not in VALIDATE:
+            raise ValueError(f"validate must be one of {VALIDATE}, got {validate!r}")
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise DataError(self.root, "dataset root is not a directory")
+        self.mode = mode
+        self.height, self.width, self.radius = int(height), int(width), int(radius)
+        self.shape_downsample = int(shape_downsample)
+        self.on_bad_sample = on_bad_sample
+        self.validate = validate
+        self.pairs_file = self._find_pairs_file(pairs_file)
+        self.has_target = mode != "demo"
+
+        self._validator = _Validator(self.height, self.width, validate)
+        self._keypoints: Dict[str, np.ndarray] = {}
+        self.samples: List[PairFiles] = []
+        self.bad_samples: List[Tuple[int, DataError]] = []
+        self._load_pairs(progress)
+
+    @classmethod
+    def from_config(cls, root: PathLike, pairs_file: Optional[PathLike], mode: str, data_config, **kwargs):
+        """Builds a dataset with the geometry and bad-sample policy of a `DataConfig`."""
+        return cls(root, pairs_file, mode, height=data_config.height, width=data_config.width,
+                   radius=data_config.pose_radius, shape_downsample=data_config.shape_downsample,
+                   on_bad_sample=data_config.on_bad_sample, **kwargs)
+
+    # ------------------------------------------------------------------ building
+
+    def _find_pairs_file(self, pairs_file) -> Path:
+        if pairs_file is None:
+            path = self.root / ("demo.txt" if self.mode == "demo" else "data_pair.txt")
+        else:
+            path = Path(pairs_file)
+            if not path.is_absolute() and not path.exists() and (self.root / path).exists():
+                path = self.root / path
+        if not path.is_file():
+            raise DataError(path, "pair list not found")
+        return path
+
+    def _load_pairs(self, progress: bool):
+        rows = read_pair_list(self.pairs_file)
+        if self.has_target and rows and len(rows[0][1]) >= 2 and rows[0][1][1].lower().endswith(".json"):
+            # A whole list in the wrong mode is a configuration error, not a bad sample.
+            raise DataError(f"{self.pairs_file}:{rows[0][0]}", "the second column is a pose JSON, as in a "
+                                                              "demo list; use mode='demo' (train/test need a "
+                                                              "target image)")
+        wanted = {"train": ("train",), "test": ("test", "val")}.get(self.mode)
+        selected = [(n, c) for n, c in rows if wanted is None or len(c) < 4 or c[3] in wanted]
+        iterator = selected
+        if progress and len(selected) > 500:
+            from tqdm import tqdm
+            iterator = tqdm(selected, desc=f"checking {self.pairs_file.name}", unit="pair", leave=False)
+        for number, columns in iterator:
+            try:
+                self.samples.append(self._resolve(number, columns))
+            except DataError as e:
+                if self.on_bad_sample == "stop":
+                    raise
+                self.bad_samples.append((number, e))
+                if len(self.bad_samples) <= _MAX_LOGGED_BAD:
+                    where = "" if e.path.startswith(f"{self.pairs_file}:") else f"{self.pairs_file}:{number}: "
+                    logger.warning("skipping pair at %s%s", where, e)
+        if self.bad_samples:
+            logger.warning("skipped %d of %d pairs listed in %s for mode %r (see MPVDataset.bad_samples)",
+                           len(self.bad_samples), len(selected), self.pairs_file, self.mode)
+        if not self.samples:
+            first = f"; first problem: {self.bad_samples[0][1]}" if self.bad_samples else ""
+            raise DataError(self.pairs_file, f"no usable pairs for mode {self.mode!r} "
+                                             f"({len(selected)} selected, {len(self.bad_samples)} bad{first})")
+
+    def _find(self, folder: str, names: Sequence[str], split: str) -> str:
+        candidates = []
+        for name in names:
+            base = os.path.basename(name)
+            candidates += [f"{folder}/{name}", f"{folder}/{base}"]
+            for sub in _SPLIT_DIRS.get(split, ()):
+                candidates += [f"{folder}/{sub}/{name}", f"{folder}/{sub}/{base}"]
+        seen = []
+        for c in candidates:
+            if c not in seen:
+                seen.append(c)
+                if (self.root / c).is_file():
+                    return str(self.root / c)
+        others = ", ".join(seen[1:4]) + (", ..." if len(seen) > 4 else "")
+        raise DataError(self.root / seen[0], f"missing file (also looked for {others})" if others
+                        else "missing file")
+
+    def _person_files(self, name: str, split: str):
+        stem = os.path.splitext(name)[0]
+        image_names = [name] if name.lower().endswith(".jpg") else [name, stem + ".jpg"]
+        image = self._find("images", image_names, split)
+        parsing = self._find("parse_cihp", [stem + ".png"], split)
+        pose = self._find("pose_coco", [stem + "_keypoints.json"], split)
+        self._validator.check("image", image)
+        self._validator.check("labels", parsing)
+        self._keypoints[pose] = self._validator.check("pose", pose)
+        return image, parsing, pose
+
+    def _resolve(self, number: int, columns: List[str]) -> PairFiles:
+        where = f"{self.pairs_file}:{number}"
+        if len(columns) < 3:
+            raise DataError(where, f"expected 'source target cloth split' separated by tabs or spaces, "
+                                   f"got {len(columns)} column(s)")
+        source, target, cloth = columns[:3]
+        split = columns[3] if len(columns) > 3 else ""
+        person_image, person_parsing, source_pose = self._person_files(source, split)
+
+        cloth_stem = os.path.splitext(cloth)[0]
+        cloth_image = self._find_cloth(cloth, split)
+        cloth_mask = self._find("cloth_mask", [cloth_stem + "_mask.png"], split)
+        self._validator.check("image", cloth_image)
+        self._validator.check("mask", cloth_mask)
+
+        target_image = target_parsing = None
+        if self.mode == "demo":
+            target_names = [target] if target.lower().endswith(".json") else \
+                [os.path.splitext(target)[0] + "_keypoints.json"]
+            target_pose = self._find("pose_coco", target_names, split)
+            self._keypoints[target_pose] = self._validator.check("pose", target_pose)
+        else:
+            if target.lower().endswith(".json"):
+                raise DataError(where, "the second column is a pose JSON, as in a demo list; "
+                                       "use mode='demo' (train/test need a target image)")
+            target_image, target_parsing, target_pose = self._person_files(target, split)
+        return PairFiles(number, source, target, cloth, split, person_image, person_parsing, source_pose,
+                         cloth_image, cloth_mask, target_pose, target_image, target_parsing)
+
+    def _find_cloth(self, cloth: str, split: str) -> str:
+        try:
+            return self._find("cloth_image", [cloth], split)
+        except DataError as first:
+            try:  # the official MPV release keeps cloth photos next to the person photos
+                return self._find("images", [cloth], split)
+            except DataError:
+                raise first from None
+
+    # ------------------------------------------------------------------ access
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @property
+    def keys(self) -> Tuple[str, ...]:
+        """Names of the tensors in each example."""
+        base = ("source_image", "source_parse", "source_shape", "source_head", "source_pose",
+                "target_pose", "cloth_image", "cloth_mask")
+        if self.has_target:
+            base += ("target_image", "target_parse", "target_cloth", "target_cloth_mask")
+        return base
+
+    def keypoints(self, index: int) -> Dict[str, np.ndarray]:
+        """Source and target keypoints (float32 (18, 3), pixels of their own image) of one pair."""
+        pair = self.samples[index]
+        return {"source_pose_keypoints": self._keypoints[pair.source_pose],
+                "target_pose_keypoints": self._keypoints[pair.target_pose]}
+
+    def files(self, index: int) -> Dict[str, str]:
+        """The files one example is read from, by raw-input name."""
+        pair = self.samples[index]
+        files = {"person_image": pair.person_image, "person_parsing": pair.person_parsing,
+                 "cloth_image": pair.cloth_image, "cloth_mask": pair.cloth_mask}
+        if self.has_target:
+            files["target_image"] = pair.target_image
+            files["target_parsing"] = pair.target_parsing
+        return files
+
+    def encoded(self, index: int) -> Dict[str, object]:
+        """File bytes and keypoints of one pair (what `tfvton prepare` stores)."""
+        out: Dict[str, object] = {}
+        for key, path in self.files(index).items():
+            try:
+                with open(path, "rb") as f:
+                    out[key] = f.read()
+            except OSError as e:
+                raise DataError(path, f"cannot read file ({e.strerror or e})") from None
+        out.update(self.keypoints(index))
+        return out
+
+    def raw(self, index: int) -> Dict[str, np.ndarray]:
+        """Decoded raw inputs of one pair (uint8 images, label ids, keypoints), as numpy.
+
+        Raises:
+            DataError: naming the file that cannot be decoded or holds bad labels.
+        """
+        import tensorflow as tf
+        encoded = self.encoded(index)
+        files = self.files(index)
+        decoders = {"person_image": transforms.decode_image, "cloth_image": transforms.decode_image,
+                    "target_image": transforms.decode_image, "person_parsing": transforms.decode_labels,
+                    "target_parsing": transforms.decode_labels, "cloth_mask": transforms.decode_mask}
+        raw = {}
+        for key, path in files.items():
+            try:
+                raw[key] = decoders[key](tf.constant(encoded[key])).numpy()
+            except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
+                raise DataError(path, f"cannot decode image ({e.message.strip()})") from None
+            if key.endswith("parsing") and raw[key].size and int(raw[key].max()) >= transforms.NUM_LABELS:
+                bad = sorted(int(v) for v in np.unique(raw[key][raw[key] >= transforms.NUM_LABELS]))
+                raise DataError(path, f"parsing labels outside 0-19: found {bad[:8]}")
+        raw["source_pose_keypoints"] = encoded["source_pose_keypoints"]
+        raw["target_pose_keypoints"] = encoded["target_pose_keypoints"]
+        return raw
+
+    def __getitem__(self, index: int) -> Dict[str, np.ndarray]:
+        """One example as a dict of numpy float32 arrays (eager `transforms.preprocess`)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} examples")
+        index %= len(self)
+        out = transforms.preprocess(self.raw(index), self.height, self.width, self.radius,
+                                    self.shape_downsample)
+        return {key: value.numpy() for key, value in out.items()}
+
+    # ------------------------------------------------------------------ tf.data
+
+    def _table(self) -> Dict[str, np.ndarray]:
+        table = {key: np.array([self.files(i)[key] for i in range(len(self))])
+                 for key in self.files(0)}
+        for key in ("source_pose_keypoints", "target_pose_keypoints"):
+            table[key] = np.stack([self.keypoints(i)[key] for i in range(len(self))])
+        return table
+
+    def decode_and_preprocess(self, element):
+        """The `tf.data` map function: file paths + keypoints -> model tensors (graph-safe)."""
+        import tensorflow as tf
+        encoded = {key: tf.io.read_file(element[key]) for key in self.files(0)}
+        encoded["source_pose_keypoints"] = element["source_pose_keypoints"]
+        encoded["target_pose_keypoints"] = element["target_pose_keypoints"]
+        raw = transforms.decode_raw(encoded)
+        for key in ("person_parsing", "target_parsing"):
+            if key in raw:  # name the file in the error message
+                raw[key] = transforms.check_labels(raw[key], key, path=element[key])
+        return transforms.preprocess(raw, self.height, self.width, self.radius, self.shape_downsample)
+
+    def as_tf_dataset(self, batch_size: Optional[int] = None, shuffle: bool = False,
+                      seed: Optional[int] = None, repeat: bool = False, drop_remainder: bool = False,
+                      shuffle_buffer: Optional[int] = None, num_parallel_calls: Optional[int] = None):
+        """A `tf.data` pipeline of example dicts (parallel decode, shuffle, batch, prefetch).
+
+        The order is deterministic for a given seed (the shuffle runs on file
+        names, before decoding, and the parallel map keeps order). The result is
+        a plain dataset of dicts, so `strategy.experimental_distribute_dataset`
+        can split each global batch across replicas; multi-worker input is
+        sharded by element (auto-shard policy DATA, as the source is in memory).
+
+        Args:
+            batch_size: global batch size; None yields single examples.
+            shuffle: shuffle the pairs (reshuffled every epoch).
+            seed: shuffle seed (None: nondeterministic).
+            repeat: repeat forever.
+            drop_remainder: drop a last incomplete batch (static batch dim).
+            shuffle_buffer: default: the whole list (only names are buffered).
+            num_parallel_calls: decode parallelism (default AUTOTUNE).
+        Returns:
+            `tf.data.Dataset` of dicts of float32 tensors.
+        """
+        import tensorflow as tf
+        autotune = tf.data.AUTOTUNE
+        ds = tf.data.Dataset.from_tensor_slices(self._table())
+        if shuffle:
+            ds = ds.shuffle(shuffle_buffer or len(self), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+        ds = ds.map(self.decode_and_preprocess, num_parallel_calls=num_parallel_calls or autotune,
+                    deterministic=True)
+        if self.on_bad_sample == "skip":
+            ds = ds.ignore_errors(log_warning=True)
+        if batch_size:
+            ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        ds = ds.prefetch(autotune)
+        options = tf.data.Options()
+        options.deterministic = True
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return ds.with_options(options)
+
+    def __repr__(self) -> str:
+        return (f"MPVDataset(root={str(self.root)!r}, pairs_file={self.pairs_file.name!r}, mode={self.mode!r}, "
+                f"examples={len(self)}, bad={len(self.bad_samples)}, size={self.height}x{self.width})")
+

@@ -1,0 +1,491 @@
+"""The one preprocessing: raw MPV inputs -> the tensors the networks read.
+
+Everything here is TensorFlow ops only (no numpy at run time, no PIL, no
+`py_function`), so the same functions run eagerly, inside `tf.data.Dataset.map`
+and inside an exported `tf.function` (the serving graph). Every function accepts
+any number of leading batch dimensions (`...`), NHWC.
+
+Each rule reproduces the official PyTorch release (`data/regular_dataset.py`,
+`data/demo_dataset.py`, `utils/pose_utils.py`, `utils/transforms.py`); where the
+official code does something surprising we match it and say so.
+
+Raw inputs (`preprocess`):
+
+| key | dtype, shape | meaning |
+|---|---|---|
+| `person_image` | uint8 ...,h,w,3 | person photo |
+| `person_parsing` | uint8 ...,h,w | CIHP label ids 0-19 |
+| `source_pose_keypoints` | float32 ...,18,3 | OpenPose COCO-18 x, y, confidence (pixels of the person image) |
+| `target_pose_keypoints` | float32 ...,18,3 | target pose (pixels of `target_image` if given, else of the person image) |
+| `cloth_image` | uint8 ...,h,w,3 | in-shop garment |
+| `cloth_mask` | uint8 ...,h,w,1 | garment mask, 0/255 |
+| `target_image` | uint8 ...,h,w,3 | optional (train/test) |
+| `target_parsing` | uint8 ...,h,w | optional (train/test) |
+
+Inputs of another size than (height, width) are resized: images bilinearly,
+parsing and masks with nearest neighbour, keypoints scaled. Inputs of the right
+size are never touched by a resize op, so they stay bit-exact.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+# CIHP label ids (see LABEL_NAMES). Public and stable: the network pipeline imports them.
+NUM_LABELS = 20
+NUM_KEYPOINTS = 18
+CLOTH_LABELS = (5, 6, 7)  # upper clothes, dress, coat
+FACE_LABELS = (1, 2, 4, 13)  # hat, hair, sunglasses, face
+KEEP_LABELS = tuple(i for i in range(NUM_LABELS) if i not in CLOTH_LABELS)  # the 17-channel parse
+LABEL_NAMES = ("background", "hat", "hair", "glove", "sunglasses", "upper_clothes", "dress", "coat",
+               "socks", "pants", "jumpsuits", "scarf", "skirt", "face", "left_arm", "right_arm",
+               "left_leg", "right_leg", "left_shoe", "right_shoe")
+
+# Pillow's fixed-point resampling precision for 8-bit images (Resample.c: 32 - 8 - 2).
+_PIL_PRECISION_BITS = 22
+
+__all__ = [
+    "NUM_LABELS", "NUM_KEYPOINTS", "CLOTH_LABELS", "FACE_LABELS", "KEEP_LABELS", "LABEL_NAMES",
+    "decode_image", "decode_labels", "decode_mask", "decode_raw", "normalize_image", "check_labels",
+    "onehot_parsing", "mask_from_png", "pose_locations", "pose_heatmaps", "pil_bilinear_resize",
+    "body_shape", "part_mask", "head_image", "cloth_part_image", "image_without_cloth",
+    "remove_cloth_channels", "fit_image", "fit_labels", "scale_keypoints", "preprocess",
+]
+
+
+# ----------------------------------------------------------------------------- decoding
+
+def decode_image(contents: tf.Tensor) -> tf.Tensor:
+    """Decodes encoded image bytes to uint8 RGB exactly as PIL does.
+
+    TF's default JPEG decoder (`dct_method=""`, i.e. fast IDCT) differs from
+    PIL/libjpeg's default by up to 5 grey levels on the MPV samples;
+    `INTEGER_ACCURATE` is libjpeg's default ISLOW IDCT and matches PIL bit for
+    bit. `decode_jpeg` also decodes PNG, GIF and BMP (documented TF behaviour),
+    so cloth images stored as PNG work too. Grey images are expanded to RGB.
+
+    Args:
+        contents: scalar string tensor, the file's bytes.
+    Returns:
+        uint8 tensor (h, w, 3).
+    """
+    return tf.io.decode_jpeg(contents, channels=3, dct_method="INTEGER_ACCURATE")
+
+
+def decode_labels(contents: tf.Tensor) -> tf.Tensor:
+    """Decodes an 8-bit grey PNG of label ids (CIHP parsing) to uint8 (h, w).
+
+    The PNG must be mode `L` (grey): TF would turn palette PNGs into colours,
+    not ids. `tfvton.data.MPVDataset` checks the mode when it validates files.
+    """
+    return tf.squeeze(tf.io.decode_png(contents, channels=1), axis=-1)
+
+
+def decode_mask(contents: tf.Tensor) -> tf.Tensor:
+    """Decodes an 8-bit grey PNG mask (0/255) to uint8 (h, w, 1)."""
+    return tf.io.decode_png(contents, channels=1)
+
+
+def decode_raw(encoded: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """Turns encoded file bytes into the raw inputs of `preprocess`.
+
+    Args:
+        encoded: dict with string tensors `person_image`, `person_parsing`,
+            `cloth_image`, `cloth_mask` (and optionally `target_image`,
+            `target_parsing`) holding file bytes, plus float32
+            `source_pose_keypoints` / `target_pose_keypoints` (18, 3).
+    Returns:
+        The raw dict described in the module docstring (unbatched).
+    """
+    raw = {
+        "person_image": decode_image(encoded["person_image"]),
+        "person_parsing": decode_labels(encoded["person_parsing"]),
+        "cloth_image": decode_image(encoded["cloth_image"]),
+        "cloth_mask": decode_mask(encoded["cloth_mask"]),
+        "source_pose_keypoints": tf.convert_to_tensor(encoded["source_pose_keypoints"], tf.float32),
+        "target_pose_keypoints": tf.convert_to_tensor(encoded["target_pose_keypoints"], tf.float32),
+    }
+    if "target_image" in encoded:
+        raw["target_image"] = decode_image(encoded["target_image"])
+        raw["target_parsing"] = decode_labels(encoded["target_parsing"])
+    return raw
+
+
+# ----------------------------------------------------------------------------- pixels
+
+# torchvision's ToTensor + Normalize(0.5, 0.5) in float32: (v / 255 - 0.5) / 0.5, per uint8 value.
+_NORMALIZED = ((np.arange(256, dtype=np.float32) / np.float32(255.0) - np.float32(0.5)) / np.float32(0.5))
+
+
+def normalize_image(image: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1] exactly as torchvision ToTensor + Normalize(0.5, 0.5).
+
+    A 256-entry lookup table holds torchvision's float32 results. Plain
+    arithmetic would be exact eagerly, but graph optimisers (Grappler in an
+    exported `tf.function`) fold `(x / 255 - 0.5) / 0.5` into a multiply-add and
+    change the last bit of about half the values; a table cannot be rewritten.
+    """
+    return tf.gather(tf.constant(_NORMALIZED), tf.cast(image, tf.int32))
+
+
+def check_labels(labels: tf.Tensor, what: str = "parsing", path: Optional[tf.Tensor] = None) -> tf.Tensor:
+    """Returns `labels` once it is checked that every id is within 0-19.
+
+    The official code silently turns an id >= 20 into an all-zero one-hot
+    pixel; a parsing with such ids was made with another label set, so we stop.
+
+    Args:
+        labels: integer label ids (..., h, w).
+        what: name of the input, used in the error message.
+        path: optional string tensor (file name) added to the error message.
+    Returns:
+        `labels`, with the check as a control dependency (so it also runs in graphs).
+    Raises:
+        tf.errors.InvalidArgumentError: when an id is outside 0-19.
+    """
+    ids = tf.cast(labels, tf.int32)
+    in_range = tf.logical_and(tf.reduce_all(ids >= 0), tf.reduce_all(ids < NUM_LABELS))
+    data = [f"{what}: CIHP label ids must be within 0-{NUM_LABELS - 1}; found min", tf.reduce_min(ids),
+            "max", tf.reduce_max(ids)]
+    if path is not None:
+        data = ["file", path] + data
+    check = tf.debugging.Assert(in_range, data, summarize=8, name="check_labels")
+    with tf.control_dependencies([check]):
+        return tf.identity(labels)
+
+
+def onehot_parsing(labels: tf.Tensor, check: bool = True) -> tf.Tensor:
+    """CIHP label ids (..., h, w) -> one-hot float32 (..., h, w, 20) (official `parsing_embedding`).
+
+    Args:
+        labels: integer label ids.
+        check: assert that ids are within 0-19 (see `check_labels`).
+    """
+    if check:
+        labels = check_labels(labels)
+    return tf.one_hot(tf.cast(labels, tf.int32), NUM_LABELS, dtype=tf.float32)
+
+
+def mask_from_png(mask: tf.Tensor) -> tf.Tensor:
+    """Cloth mask uint8 (..., h, w, 1) -> float32 {0, 1}.
+
+    Official surprise kept: only pixels equal to 255 count (`array == 255`);
+    a grey edge pixel (say 254) is background.
+    """
+    return tf.cast(tf.equal(tf.cast(mask, tf.int32), 255), tf.float32)
+
+
+# ----------------------------------------------------------------------------- pose
+
+def pose_locations(keypoints: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    """OpenPose keypoints -> integer (row, col) locations as official `pose2loc`.
+
+    x and y are truncated toward zero (Python `int()`), then x is clipped to
+    width - 1 and y to height - 1 from above only (the official code hardcodes
+    191 / 255; we generalise to the configured size). Negative values are kept:
+    they are never drawn. The confidence is ignored, as in the official code.
+
+    Note: keypoints arrive as float32; the official code truncates the JSON's
+    float64. They differ only for a coordinate within ~1e-5 below an integer
+    (e.g. 10.999999 -> 11 in float32), which OpenPose's JSON does not produce.
+
+    Args:
+        keypoints: float (..., 18, 3) x, y, confidence in pixels.
+        height, width: size of the heatmap.
+    Returns:
+        int32 (..., 18, 2) as (row, col).
+    """
+    keypoints = tf.convert_to_tensor(keypoints, tf.float32)
+    # Clip far-away values first so the int32 cast is defined; it changes no result.
+    xy = tf.clip_by_value(keypoints[..., :2], -1e6, 1e6)
+    xy = tf.cast(xy, tf.int32)  # truncation toward zero, like int()
+    col = tf.minimum(xy[..., 0], width - 1)
+    row = tf.minimum(xy[..., 1], height - 1)
+    return tf.stack([row, col], axis=-1)
+
+
+def pose_heatmaps(keypoints: tf.Tensor, height: int, width: int, radius: int = 6) -> tf.Tensor:
+    """18 binary disc heatmaps, exactly official `pose2loc` + `heatmap_embedding`.
+
+    A keypoint is drawn only when row > 1 and col > 1 (official rule, so a
+    missing joint 0, 0, 0 is not drawn, nor is one at x = 1.5); the disc holds
+    the pixels at Euclidean distance <= radius (`sqrt(i^2 + j^2) <= r` is the
+    same as `i^2 + j^2 <= r^2` for integers) and is clipped at the borders.
+
+    Args:
+        keypoints: float (..., 18, 3) x, y, confidence in pixels of a
+            (height, width) image.
+        height, width: output size.
+        radius: disc radius in pixels (official: 6, i.e. 113 pixels).
+    Returns:
+        float32 (..., height, width, 18) in {0, 1}.
+    Raises:
+        tf.errors.InvalidArgumentError: for NaN or infinite keypoints (the
+            official `int()` raises on them too).
+    """
+    keypoints = tf.debugging.check_numerics(
+        tf.convert_to_tensor(keypoints, tf.float32), "pose keypoints must be finite (found NaN or Inf)")
+    loc = pose_locations(keypoints, height, width)
+    row, col = loc[..., 0], loc[..., 1]
+    drawn = tf.logical_and(row > 1, col > 1)  # (..., 18)
+    # Undrawn joints may be far off; clamp them so the squares cannot overflow int32.
+    row = tf.maximum(row, -1)
+    col = tf.maximum(col, -1)
+    rows = tf.range(height, dtype=tf.int32)[:, None, None]  # (h, 1, 1)
+    cols = tf.range(width, dtype=tf.int32)[None, :, None]  # (1, w, 1)
+    dy = rows - row[..., None, None, :]  # (..., h, 1, 18)
+    dx = cols - col[..., None, None, :]  # (..., 1, w, 18)
+    disc = dy * dy + dx * dx <= radius * radius
+    disc = tf.logical_and(disc, drawn[..., None, None, :])
+    return tf.cast(disc, tf.float32)
+
+
+def scale_keypoints(keypoints: tf.Tensor, from_hw, height: int, width: int) -> tf.Tensor:
+    """Scales keypoints from an image of size `from_hw` to (height, width).
+
+    x is multiplied by width / from_w, y by height / from_h; the confidence is
+    kept. When the sizes agree the factors are exactly 1.0, so nothing changes.
+    """
+    keypoints = tf.convert_to_tensor(keypoints, tf.float32)
+    from_hw = tf.cast(from_hw, tf.float32)
+    sx = tf.cast(width, tf.float32) / from_hw[1]
+    sy = tf.cast(height, tf.float32) / from_hw[0]
+    return keypoints * tf.stack([sx, sy, tf.constant(1.0)])
+
+
+# ----------------------------------------------------------------------------- body shape
+
+def _pil_bilinear_coefficients(in_size: int, out_size: int) -> np.ndarray:
+    """Pillow's fixed-point BILINEAR coefficients as an (out_size, in_size) int64 matrix.
+
+    Mirrors Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` (Resample.c):
+    the filter support grows with the scale when downsampling (antialias),
+    weights are normalised per output pixel, then rounded to 22-bit integers.
+    Runs in numpy at trace time only.
+    """
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 1.0 * filterscale  # bilinear filter support is 1
+    matrix = np.zeros((out_size, in_size), np.int64)
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        ss = 1.0 / filterscale
+        xmin = max(int(center - support + 0.5), 0)  # C (int) truncates toward zero, like int()
+        xmax = min(int(center + support + 0.5), in_size)
+        weights = []
+        for x in range(xmin, xmax):
+            t = abs((x - center + 0.5) * ss)
+            weights.append(1.0 - t if t < 1.0 else 0.0)
+        total = sum(weights)
+        for i, w in enumerate(weights):
+            if total != 0.0:
+                w /= total
+            # Bilinear weights are never negative, so this is Pillow's rounding.
+            matrix[xx, xmin + i] = int(0.5 + w * (1 << _PIL_PRECISION_BITS))
+    return matrix
+
+
+def _pil_pass(x: tf.Tensor, coefficients: np.ndarray) -> tf.Tensor:
+    """One separable Pillow pass along the last axis: (..., n) uint8 values -> (..., m).
+
+    Pillow computes clip8((2^21 + sum(v * k)) >> 22) in 32-bit integers. To do
+    it with float32 matmuls that are exact even under TF32 / reduced-precision
+    GPU matmuls, each coefficient k (< 2^23) is split into 8-bit digits
+    k = a * 2^16 + b * 2^8 + c; every product and partial sum then stays an
+    integer below 2^24, and the carries are propagated with exact floor divisions.
+    """
+    k = coefficients
+    digits = np.concatenate([k >> 16, (k >> 8) & 255, k & 255], axis=0).astype(np.float32)  # (3m, n)
+    m = k.shape[0]
+    sums = tf.matmul(x, tf.constant(digits.T))  # (..., 3m)
+    a, b, c = sums[..., :m], sums[..., m:2 * m], sums[..., 2 * m:]
+    b = b + tf.math.floor(c / 256.0)
+    a = a + tf.math.floor(b / 256.0) + float(1 << (_PIL_PRECISION_BITS - 1 - 16))  # + 2^21 rounding
+    # The remaining low digits sum to < 2^16, so they cannot change floor(total / 2^22).
+    return tf.minimum(tf.math.floor(a / 64.0), 255.0)
+
+
+def pil_bilinear_resize(image: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    """Resizes 8-bit grey images exactly as PIL `Image.resize((width, height), BILINEAR)`.
+
+    PIL resizes 8-bit images with separable fixed-point filtering, horizontal
+    pass first, rounding to uint8 after each pass; both are reproduced with
+    constant matrices (built in numpy at trace time) applied by matmuls.
+
+    Args:
+        image: (..., h, w) integer-valued tensor with values in 0-255 (static h, w).
+        height, width: output size.
+    Returns:
+        float32 (..., height, width) holding integers 0-255.
+    """
+    x = tf.cast(image, tf.float32)
+    in_h, in_w = x.shape[-2], x.shape[-1]
+    if in_h is None or in_w is None:
+        raise ValueError(f"pil_bilinear_resize needs a static image size, got shape {x.shape}")
+    if in_w != width:  # Pillow skips a pass whose size does not change
+        x = _pil_pass(x, _pil_bilinear_coefficients(in_w, width))
+    if in_h != height:
+        x = tf.linalg.matrix_transpose(x)
+        x = _pil_pass(x, _pil_bilinear_coefficients(in_h, height))
+        x = tf.linalg.matrix_transpose(x)
+    return x
+
+
+def body_shape(labels: tf.Tensor, downsample: int = 16) -> tf.Tensor:
+    """Blurred body shape (official `source_parse_shape`).
+
+    (labels > 0) as a 0/255 grey image, PIL BILINEAR down to
+    (w // downsample, h // downsample) and back up to (w, h), then to [-1, 1].
+
+    Args:
+        labels: CIHP ids (..., h, w) with static h, w.
+        downsample: the blur factor (official: 16).
+    Returns:
+        float32 (..., h, w, 1) in [-1, 1].
+    """
+    labels = tf.convert_to_tensor(labels)
+    h, w = labels.shape[-2], labels.shape[-1]
+    if h is None or w is None:
+        raise ValueError(f"body_shape needs a static parsing size, got shape {labels.shape}")
+    binary = tf.where(labels > 0, 255.0, 0.0)
+    small = pil_bilinear_resize(binary, max(h // downsample, 1), max(w // downsample, 1))
+    shape = pil_bilinear_resize(small, h, w)
+    return normalize_image(tf.cast(shape, tf.uint8)[..., None])
+
+
+# ----------------------------------------------------------------------------- parts
+
+def part_mask(parse: tf.Tensor, labels: Sequence[int]) -> tf.Tensor:
+    """Sum of the one-hot channels in `labels`: float32 (..., h, w, 1) in {0, 1}.
+
+    Args:
+        parse: one-hot (or soft) parsing (..., h, w, 20).
+        labels: label ids, e.g. `CLOTH_LABELS` or `FACE_LABELS`.
+    """
+    return tf.reduce_sum(tf.gather(parse, list(labels), axis=-1), axis=-1, keepdims=True)
+
+
+def head_image(image: tf.Tensor, parse: tf.Tensor) -> tf.Tensor:
+    """`im_h`: the image on labels {1, 2, 4, 13}, -1 (black) elsewhere (official arithmetic)."""
+    m = part_mask(parse, FACE_LABELS)
+    return image * m - (1.0 - m)
+
+
+def cloth_part_image(image: tf.Tensor, parse: tf.Tensor) -> tf.Tensor:
+    """`im_c`: the image on labels {5, 6, 7}, +1 (white) elsewhere (official arithmetic)."""
+    m = part_mask(parse, CLOTH_LABELS)
+    return image * m + (1.0 - m)
+
+
+def image_without_cloth(image: tf.Tensor, parse: tf.Tensor) -> tf.Tensor:
+    """image * (1 - mask{5, 6, 7}): 0 (mid grey) on the clothes.
+
+    As official `create_part(..., 'image_without_cloth', for_L1=False)`, which
+    multiplies and leaves 0, not -1, where the cloth was.
+    """
+    return image * (1.0 - part_mask(parse, CLOTH_LABELS))
+
+
+def remove_cloth_channels(parse: tf.Tensor) -> tf.Tensor:
+    """20-channel parsing -> 17 channels without 5, 6, 7 (official `index_select`)."""
+    return tf.gather(parse, list(KEEP_LABELS), axis=-1)
+
+
+# ----------------------------------------------------------------------------- sizes
+
+def _static_hw(x: tf.Tensor, height: int, width: int, channels_last: bool) -> tf.Tensor:
+    if x.shape.rank is not None:
+        shape = x.shape.as_list()
+        if channels_last:
+            shape[-3:-1] = [height, width]
+        else:
+            shape[-2:] = [height, width]
+        x = tf.ensure_shape(x, shape)
+    return x
+
+
+def fit_image(image: tf.Tensor, height: int, width: int, method: str = "bilinear") -> tf.Tensor:
+    """Resizes (..., h, w, c) uint8 to (height, width) unless it already has that size.
+
+    Images are resized bilinearly (antialiased) and rounded back to uint8; masks
+    use `method="nearest"`. A right-sized input passes through untouched.
+    """
+    image = tf.convert_to_tensor(image)
+    if image.shape[-3] == height and image.shape[-2] == width:
+        return image
+    shape = tf.shape(image)
+    same = tf.logical_and(tf.equal(shape[-3], height), tf.equal(shape[-2], width))
+
+    def resize():
+        if method == "nearest":
+            return tf.image.resize(image, [height, width], method="nearest")
+        out = tf.image.resize(image, [height, width], method="bilinear", antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(out), 0.0, 255.0), image.dtype)
+
+    return _static_hw(tf.cond(same, lambda: tf.identity(image), resize), height, width, True)
+
+
+def fit_labels(labels: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    """Resizes label ids (..., h, w) with nearest neighbour unless already (height, width)."""
+    labels = tf.convert_to_tensor(labels)
+    out = fit_image(labels[..., None], height, width, method="nearest")[..., 0]
+    return _static_hw(out, height, width, False)
+
+
+def _image_hw(image: tf.Tensor) -> tf.Tensor:
+    shape = tf.shape(image)
+    return tf.stack([shape[-3], shape[-2]])
+
+
+# ----------------------------------------------------------------------------- everything
+
+def preprocess(raw: Dict[str, tf.Tensor], height: int = 256, width: int = 192, radius: int = 6,
+               shape_downsample: int = 16) -> Dict[str, tf.Tensor]:
+    """Raw inputs -> the model tensors of docs/architecture.md.
+
+    Args:
+        raw: the raw dict (module docstring); batched or not.
+        height, width: model input size.
+        radius: pose disc radius (official 6).
+        shape_downsample: body-shape blur factor (official 16).
+    Returns:
+        dict with `source_image`, `source_parse`, `source_shape`, `source_head`,
+        `source_pose`, `target_pose`, `cloth_image`, `cloth_mask`, and when
+        `raw` has `target_image`: `target_image`, `target_parse`,
+        `target_cloth`, `target_cloth_mask`. float32, NHWC.
+    """
+    person = tf.convert_to_tensor(raw["person_image"])
+    person_hw = _image_hw(person)
+    person = fit_image(person, height, width)
+    parsing = check_labels(fit_labels(raw["person_parsing"], height, width), "person_parsing")
+    source_parse = onehot_parsing(parsing, check=False)
+    source_image = normalize_image(person)
+
+    out = {
+        "source_image": source_image,
+        "source_parse": source_parse,
+        "source_shape": body_shape(parsing, shape_downsample),
+        "source_head": head_image(source_image, source_parse),
+        "source_pose": pose_heatmaps(
+            scale_keypoints(raw["source_pose_keypoints"], person_hw, height, width), height, width, radius),
+        "cloth_image": normalize_image(fit_image(raw["cloth_image"], height, width)),
+        "cloth_mask": mask_from_png(fit_image(raw["cloth_mask"], height, width, method="nearest")),
+    }
+    if "target_image" in raw:
+        target = tf.convert_to_tensor(raw["target_image"])
+        target_hw = _image_hw(target)
+        target_image = normalize_image(fit_image(target, height, width))
+        target_labels = check_labels(fit_labels(raw["target_parsing"], height, width), "target_parsing")
+        target_parse = onehot_parsing(target_labels, check=False)
+        out["target_image"] = target_image
+        out["target_parse"] = target_parse
+        out["target_cloth"] = cloth_part_image(target_image, target_parse)
+        out["target_cloth_mask"] = part_mask(target_parse, CLOTH_LABELS)
+    else:
+        target_hw = person_hw  # a bare target pose is taken to share the person photo's frame
+    out["target_pose"] = pose_heatmaps(
+        scale_keypoints(raw["target_pose_keypoints"], target_hw, height, width), height, width, radius)
+    return out
+

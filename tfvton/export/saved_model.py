@@ -1,0 +1,413 @@
+"""SavedModel export for TF-Serving: raw client inputs in, try-on image out.
+
+Layout written (what TF-Serving's file-system source polls):
+
+    OUT/<model name>/<version>/saved_model.pb
+                              /variables/...
+                              /assets.extra/tf_serving_warmup_requests
+                              /assets.extra/tfvton_config.yaml
+
+Signatures:
+
+`serving_default` takes what a client has, batched (any batch size):
+    person_image           uint8   [B, h, w, 3]   the person photo
+    cloth_image            uint8   [B, h, w, 3]   the in-shop garment
+    cloth_mask             uint8   [B, h, w, 1]   garment mask, 255 on the garment
+    person_parsing         uint8   [B, h, w]      CIHP label ids 0-19
+    target_pose_keypoints  float32 [B, 18, 3]     OpenPose COCO-18 x, y, confidence,
+                                                  in pixels of the person photo
+and runs the one preprocessing (`tfvton.data.transforms.preprocess`: one-hot,
+pose discs, body shape, head, cloth removal) in the graph. Inputs of the model
+size (config `data.height` x `data.width`, 256x192 for the paper) pass through
+bit-exact; other sizes are resized as `preprocess` documents (keypoints scaled
+with the person photo). The person's own pose is not an input: the official
+forward (`demo.py`) conditions the GMM on body shape + head + TARGET pose and
+the parsing generator on the source parsing + TARGET pose + cloth mask; the
+source pose is never read at inference, so zeros stand in for it.
+
+`predict_bytes` takes the four images as encoded strings [B] (photos: JPEG or
+8-bit PNG; label map and mask: 8-bit greyscale PNG, as the MPV files) and the
+same keypoints, so REST clients can send base64. Before any pixel is decoded
+the graph checks the byte length against a cap and the size the header
+declares (`tf.io.extract_jpeg_shape`; the PNG IHDR width/height read from the
+bytes): `tf.io.decode_image` has no size limit and a 24 KB PNG can declare
+588 MB of pixels. Decoding then uses `tfvton.data.transforms` (JPEG with the
+INTEGER_ACCURATE IDCT, bit-identical to PIL; always one 3-D frame, never an
+animation).
+
+Outputs (both signatures), always at the model size (H, W):
+    tryon_image     uint8   [B, H, W, 3]   the final (face-refined) try-on
+    parsing_labels  uint8   [B, H, W]      argmax of the predicted parsing
+and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
+`coarse`, `composition_mask`, `tryon` (before the face refinement) and `final`
+(images in [-1, 1], the mask in [0, 1]).
+
+Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
+and what was expected (shapes, batch sizes, label range, keypoint count,
+NaN/Inf, byte length, declared size, format).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Dict
+
+import tensorflow as tf
+
+from tfvton.data import transforms
+from tfvton.export import warmup as warmup_lib
+
+NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
+DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_IMAGE_PIXELS = 2048 * 2048
+INTERMEDIATE_KEYS = ("warped_cloth", "coarse", "composition_mask", "tryon", "final")
+OUTPUT_KEYS = ("tryon_image", "parsing_labels")
+SIGNATURE_KEYS = ("serving_default", "predict_bytes")
+CONFIG_ASSET = os.path.join("assets.extra", "tfvton_config.yaml")
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SOI = b"\xff\xd8\xff"
+_PNG_HEADER_BYTES = 33  # signature 8 + IHDR length 4 + type 4 + data 13 + CRC 4
+_PNG_GREY = 0  # IHDR colour type of single-channel greyscale
+
+
+def to_uint8_image(image):
+    """[-1, 1] float image -> uint8 as the official `array2img` (truncation, not rounding)."""
+    scaled = (image * 0.5 + 0.5) * 255.0
+    return tf.cast(tf.clip_by_value(scaled, 0.0, 255.0), tf.uint8)
+
+
+def _assert(condition, *message):
+    """`tf.debugging.Assert` whose failure reads as one sentence plus the offending values."""
+    return tf.debugging.Assert(condition, list(message), summarize=8)
+
+
+def _tail_equals(tensor, expected):
+    """True when the shape after the batch axis equals `expected` (None = any size)."""
+    shape = tf.shape(tensor, out_type=tf.int64)[1:]
+    checks = [tf.equal(shape[i], size) for i, size in enumerate(expected) if size is not None]
+    return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
+
+
+def png_header(data):
+    """Width, height, bit depth and colour type a PNG's IHDR declares, read from the bytes.
+
+    Args:
+        data: scalar string tensor.
+
+    Returns:
+        int64 scalars (width, height, bit_depth, colour_type) and a bool scalar
+        that is true when `data` starts with a PNG signature and an IHDR chunk.
+        Padding first makes every slice valid whatever the input length.
+    """
+    padded = tf.strings.substr(tf.strings.join([data, tf.constant(b"\x00" * _PNG_HEADER_BYTES)]),
+                               0, _PNG_HEADER_BYTES)
+    header = tf.cast(tf.io.decode_raw(padded, tf.uint8), tf.int64)
+
+    def big_endian(start):
+        return (header[start] * 16777216 + header[start + 1] * 65536 + header[start + 2] * 256
+                + header[start + 3])
+
+    valid = tf.logical_and(
+        tf.logical_and(tf.equal(tf.strings.substr(padded, 0, 8), _PNG_SIGNATURE),
+                       tf.equal(tf.strings.substr(padded, 12, 4), b"IHDR")),
+        tf.strings.length(data) >= _PNG_HEADER_BYTES)
+    return big_endian(16), big_endian(20), header[24], header[25], valid
+
+
+def decode_checked(data, name: str, kind: str, max_bytes: int, max_pixels: int):
+    """Checks one encoded image's length, format and declared size, then decodes it.
+
+    Args:
+        data: scalar string tensor, the encoded image.
+        name: input name, for the error messages.
+        kind: `photo` (JPEG or 8-bit PNG -> (h, w, 3)), `labels` or `mask`
+            (8-bit greyscale PNG -> (h, w) / (h, w, 1)). Label maps and masks must
+            be lossless, and a palette PNG would decode to colours, not to the
+            ids PIL returns.
+        max_bytes: largest accepted encoded length.
+        max_pixels: largest accepted declared height * width.
+
+    Returns:
+        (uint8 image as `tfvton.data.transforms` decodes it, int32 (2,) its height and width).
+    """
+    length = tf.strings.length(data)
+    length_ok = _assert(length <= max_bytes,
+                        f"{name}: encoded image too large; at most {max_bytes} bytes accepted, got", length)
+    with tf.control_dependencies([length_ok]):
+        png_width, png_height, bit_depth, colour, is_png = png_header(data)
+        is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), _JPEG_SOI)
+    if kind == "photo":
+        checks = [
+            _assert(tf.logical_or(is_png, is_jpeg), f"{name}: not a JPEG or PNG image"),
+            _assert(tf.logical_or(is_jpeg, tf.equal(bit_depth, 8)),
+                    f"{name}: PNG bit depth must be 8, got", bit_depth),
+        ]
+    else:
+        checks = [
+            _assert(is_png, f"{name}: must be a PNG (lossless); JPEG and other formats alter the values"),
+            _assert(tf.logical_and(tf.equal(bit_depth, 8), tf.equal(colour, _PNG_GREY)),
+                    f"{name}: PNG must be 8-bit greyscale (PIL mode L, IHDR colour type 0); "
+                    "got bit depth and colour type", bit_depth, colour),
+        ]
+    with tf.control_dependencies(checks):
+        if kind == "photo":
+            # Runs only on JPEG bytes: the cond keeps extract_jpeg_shape off PNGs.
+            declared = tf.cond(is_jpeg, lambda: tf.cast(tf.io.extract_jpeg_shape(data)[:2], tf.int64),
+                               lambda: tf.stack([png_height, png_width]))
+        else:
+            declared = tf.stack([png_height, png_width])
+    size_ok = _assert(
+        tf.logical_and(tf.reduce_all(declared > 0), declared[0] * declared[1] <= max_pixels),
+        f"{name}: declared image size (height, width) must be positive with at most {max_pixels} pixels; "
+        "header declares", declared)
+    with tf.control_dependencies([size_ok]):
+        if kind == "photo":
+            image = transforms.decode_image(data)
+        elif kind == "labels":
+            image = transforms.decode_labels(data)
+        else:
+            image = transforms.decode_mask(data)
+    return image, tf.cast(declared, tf.int32)
+
+
+def tracked_variables(model):
+    """The model's variables as the plain `tf.Variable`s the SavedModel should hold.
+
+    Tracking the Keras 3 wrappers instead saves them as Keras objects, which
+    `tf.saved_model.load` restores but the MLIR SavedModel importer (the TFLite
+    converter) cannot freeze: it leaves uninitialised resource variables behind.
+    The plain variables make a SavedModel any TF loader reads (TF-Serving's
+    C++ loader, the TFLite converter, `tf.compat.v1` sessions).
+    """
+    return [getattr(variable, "value", variable) for variable in model.variables]
+
+
+class _Untracked:
+    """A plain holder: TF's checkpoint tracking ignores attributes of non-trackable objects."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+
+
+class ServingModule(tf.Module):
+    """The exported object: the pipeline plus the two serving functions.
+
+    Args:
+        pipeline: a built `TryOnPipeline` (dict of model tensors -> dict of outputs).
+        height: model input height (config `data.height`).
+        width: model input width (config `data.width`).
+        pose_radius: radius of the pose discs (config `data.pose_radius`).
+        shape_downsample: body-shape blur factor (config `data.shape_downsample`).
+        include_intermediates: add the float pipeline tensors to the outputs.
+        max_image_bytes: largest encoded image `predict_bytes` accepts.
+        max_image_pixels: largest declared height * width `predict_bytes` decodes.
+    """
+
+    def __init__(self, pipeline, height: int, width: int, pose_radius: int, shape_downsample: int = 16,
+                 include_intermediates: bool = False, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+                 max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
+        super().__init__(name="tfvton_serving")
+        # The pipeline object itself stays out of the SavedModel's object graph
+        # (as in Keras' ExportArchive): only its variables are tracked, so no
+        # layer attribute has to be checkpointable, and reloading needs no tfvton code.
+        self._holder = _Untracked(pipeline)
+        self.model_variables = tracked_variables(pipeline)
+        self.height = int(height)
+        self.width = int(width)
+        self.pose_radius = int(pose_radius)
+        self.shape_downsample = int(shape_downsample)
+        self.include_intermediates = bool(include_intermediates)
+        self.max_image_bytes = int(max_image_bytes)
+        self.max_image_pixels = int(max_image_pixels)
+
+        # Everything but the rank stays dynamic in the signatures, so a wrong size
+        # reaches the in-graph checks (a clear message) rather than a shape error.
+        self.serve_arrays = tf.function(self._serve_arrays, input_signature=[
+            tf.TensorSpec([None, None, None, None], tf.uint8, name="person_image"),
+            tf.TensorSpec([None, None, None, None], tf.uint8, name="cloth_image"),
+            tf.TensorSpec([None, None, None, None], tf.uint8, name="cloth_mask"),
+            tf.TensorSpec([None, None, None], tf.uint8, name="person_parsing"),
+            tf.TensorSpec([None, None, None], tf.float32, name="target_pose_keypoints"),
+        ])
+        self.serve_bytes = tf.function(self._serve_bytes, input_signature=[
+            tf.TensorSpec([None], tf.string, name="person_image"),
+            tf.TensorSpec([None], tf.string, name="cloth_image"),
+            tf.TensorSpec([None], tf.string, name="cloth_mask"),
+            tf.TensorSpec([None], tf.string, name="person_parsing"),
+            tf.TensorSpec([None, None, None], tf.float32, name="target_pose_keypoints"),
+        ])
+
+    # === Validation ===
+    def _validate(self, inputs: Dict[str, tf.Tensor]):
+        """Shape, batch and keypoint checks; label ids are checked by `transforms.preprocess`."""
+        batch = tf.shape(inputs["person_image"], out_type=tf.int64)[0]
+        expected = {"person_image": (None, None, 3), "cloth_image": (None, None, 3), "cloth_mask": (None, None, 1),
+                    "person_parsing": (None, None), "target_pose_keypoints": (NUM_KEYPOINTS, 3)}
+        described = {"person_image": "[batch, height, width, 3]", "cloth_image": "[batch, height, width, 3]",
+                     "cloth_mask": "[batch, height, width, 1] (0/255)", "person_parsing": "[batch, height, width]",
+                     "target_pose_keypoints": f"[batch, {NUM_KEYPOINTS}, 3] (OpenPose COCO-18 joints x "
+                                              "(x, y, confidence))"}
+        checks = []
+        for name, tail in expected.items():
+            tensor = inputs[name]
+            checks.append(_assert(_tail_equals(tensor, tail),
+                                  f"{name} must have shape {described[name]}, got shape", tf.shape(tensor)))
+            checks.append(_assert(tf.equal(tf.shape(tensor, out_type=tf.int64)[0], batch),
+                                  f"{name}: batch size differs from person_image's; got", tf.shape(tensor)[0],
+                                  "and", batch))
+        for name in ("person_image", "cloth_image", "cloth_mask", "person_parsing"):
+            hw = tf.shape(inputs[name], out_type=tf.int64)[1:3]
+            checks.append(_assert(tf.reduce_all(hw > 0), f"{name}: height and width must be positive, got", hw))
+        with tf.control_dependencies(checks):
+            checks.append(_assert(tf.reduce_all(tf.math.is_finite(inputs["target_pose_keypoints"])),
+                                  "target_pose_keypoints must be finite (OpenPose writes undetected joints as "
+                                  "0, 0, 0); found NaN or Inf"))
+        return checks
+
+    # === Preprocessing and outputs ===
+    def _run(self, inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+        checks = self._validate(inputs)
+        with tf.control_dependencies(checks):
+            raw = {key: tf.identity(value) for key, value in inputs.items()}
+        keypoints = tf.ensure_shape(raw["target_pose_keypoints"], [None, NUM_KEYPOINTS, 3])
+        raw["target_pose_keypoints"] = keypoints
+        # Unused by the pipeline at inference (see the module docstring); pruned from the graph.
+        raw["source_pose_keypoints"] = tf.zeros_like(keypoints)
+        model_inputs = transforms.preprocess(raw, self.height, self.width, self.pose_radius,
+                                             self.shape_downsample)
+        outputs = self._holder.pipeline(model_inputs, training=False)
+        result = {
+            "tryon_image": to_uint8_image(outputs["final"]),
+            "parsing_labels": tf.cast(tf.argmax(outputs["parsing"], axis=-1), tf.uint8),
+        }
+        if self.include_intermediates:
+            for key in INTERMEDIATE_KEYS:
+                result[key] = tf.identity(outputs[key])
+        return result
+
+    def _serve_arrays(self, person_image, cloth_image, cloth_mask, person_parsing, target_pose_keypoints):
+        return self._run({"person_image": person_image, "cloth_image": cloth_image, "cloth_mask": cloth_mask,
+                          "person_parsing": person_parsing, "target_pose_keypoints": target_pose_keypoints})
+
+    def _serve_bytes(self, person_image, cloth_image, cloth_mask, person_parsing, target_pose_keypoints):
+        batch = tf.shape(person_image)[0]
+        checks = [_assert(_tail_equals(target_pose_keypoints, (NUM_KEYPOINTS, 3)),
+                          f"target_pose_keypoints must have shape [batch, {NUM_KEYPOINTS}, 3] (OpenPose COCO-18 "
+                          "joints x (x, y, confidence)), got shape", tf.shape(target_pose_keypoints))]
+        for name, tensor in (("cloth_image", cloth_image), ("cloth_mask", cloth_mask),
+                             ("person_parsing", person_parsing), ("target_pose_keypoints", target_pose_keypoints)):
+            checks.append(_assert(tf.equal(tf.shape(tensor)[0], batch),
+                                  f"{name}: batch size differs from person_image's; got", tf.shape(tensor)[0],
+                                  "and", batch))
+        with tf.control_dependencies(checks):
+            keypoints = tf.ensure_shape(target_pose_keypoints, [None, NUM_KEYPOINTS, 3])
+            person, keypoints = self._decode_batch(person_image, "person_image", "photo", keypoints)
+            cloth, _ = self._decode_batch(cloth_image, "cloth_image", "photo")
+            mask, _ = self._decode_batch(cloth_mask, "cloth_mask", "mask")
+            parsing, _ = self._decode_batch(person_parsing, "person_parsing", "labels")
+        return self._run({"person_image": person, "cloth_image": cloth, "cloth_mask": mask,
+                          "person_parsing": parsing, "target_pose_keypoints": keypoints})
+
+    # === Decoding ===
+    def _decode_batch(self, encoded, name: str, kind: str, keypoints=None):
+        """Decodes a batch of images of any size to the model size (a batch needs one shape).
+
+        The resize happens per image here instead of in `preprocess`, so the
+        person photo's keypoints are scaled here too, with `transforms.scale_keypoints`.
+        """
+        h, w = self.height, self.width
+
+        def decode(args):
+            data, points = args
+            image, size = decode_checked(data, name, kind, self.max_image_bytes, self.max_image_pixels)
+            if kind == "labels":
+                image = transforms.fit_labels(image, h, w)
+            elif kind == "mask":
+                image = transforms.fit_image(image, h, w, method="nearest")
+            else:
+                image = transforms.fit_image(image, h, w)
+            return image, transforms.scale_keypoints(points, size, h, w)
+
+        if keypoints is None:  # a placeholder per example keeps one map_fn signature
+            keypoints = tf.zeros([tf.shape(encoded)[0], NUM_KEYPOINTS, 3], tf.float32)
+        shape = {"photo": [h, w, 3], "mask": [h, w, 1], "labels": [h, w]}[kind]
+        return tf.map_fn(decode, (encoded, keypoints), fn_output_signature=(
+            tf.TensorSpec(shape, tf.uint8), tf.TensorSpec([NUM_KEYPOINTS, 3], tf.float32)))
+
+
+def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton", version: int = 1,
+                       include_intermediates: bool = False, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+                       max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS, warmup: bool = True,
+                       warmup_batch_sizes=(1,), overwrite: bool = False) -> str:
+    """Writes `pipeline` as a TF-Serving model version `out_dir/<model_name>/<version>/`.
+
+    The version is written to a non-numeric staging directory and renamed into
+    place when complete: TF-Serving polls the model directory and would try to
+    load a half-written numeric directory.
+
+    Args:
+        pipeline: a built `TryOnPipeline` (e.g. from `tfvton.networks.factory.load_run`).
+        config: the run's `Config` (model size, pose radius, body-shape blur).
+        out_dir: parent of the model base directory (TF-Serving's `base_path`
+            is `out_dir/<model_name>`).
+        model_name: the served model name.
+        version: positive integer; TF-Serving serves the highest by default.
+        include_intermediates: add `warped_cloth`, `coarse`, `composition_mask`,
+            `tryon`, `final` (float32) to both signatures' outputs.
+        max_image_bytes: largest encoded image `predict_bytes` accepts.
+        max_image_pixels: largest declared height * width `predict_bytes` decodes.
+        warmup: write `assets.extra/tf_serving_warmup_requests`.
+        warmup_batch_sizes: batch sizes to warm up (one request per signature each).
+        overwrite: replace an existing version directory.
+
+    Returns:
+        The version directory.
+
+    Example:
+        >>> pipeline = load_run("runs/paper")
+        >>> export_saved_model(pipeline, config, "models", version=1)
+        'models/tfvton/1'
+    """
+    from tfvton.config import save_config
+
+    if int(version) <= 0:
+        raise ValueError(f"export_saved_model: version must be a positive integer, got {version!r}")
+    if not callable(pipeline):
+        raise TypeError(f"export_saved_model: pipeline must be a TryOnPipeline, got {type(pipeline).__name__}")
+    height, width = config.data.height, config.data.width
+    model_dir = os.path.join(out_dir, model_name)
+    final_dir = os.path.join(model_dir, str(int(version)))
+    if os.path.exists(final_dir) and not overwrite:
+        raise FileExistsError(f"{final_dir}: version {version} of model {model_name!r} exists; "
+                              "pick another version or pass overwrite")
+    os.makedirs(model_dir, exist_ok=True)
+
+    module = ServingModule(pipeline, height, width, config.data.pose_radius, config.data.shape_downsample,
+                           include_intermediates, max_image_bytes, max_image_pixels)
+    signatures = {
+        "serving_default": module.serve_arrays.get_concrete_function(),
+        "predict_bytes": module.serve_bytes.get_concrete_function(),
+    }
+    staging = tempfile.mkdtemp(prefix=f".staging-{int(version)}-", dir=model_dir)
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; the server may run as another user
+    try:
+        tf.saved_model.save(module, staging, signatures=signatures)
+        save_config(config, os.path.join(staging, CONFIG_ASSET))
+        if warmup:
+            warmup_lib.write_warmup_file(staging, model_name, height, width, batch_sizes=warmup_batch_sizes)
+        if os.path.exists(final_dir):
+            shutil.rmtree(final_dir)
+        os.replace(staging, final_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final_dir
+
+
+def load_exported_config(version_dir: str):
+    """The `Config` written next to an exported version (for clients and TFLite export)."""
+    from tfvton.config import load_config
+
+    return load_config(os.path.join(version_dir, CONFIG_ASSET))

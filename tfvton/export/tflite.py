@@ -1,0 +1,391 @@
+"""TFLite / LiteRT export of the try-on pipeline core, its runner and its accuracy check.
+
+What is converted: the four generators chained by `TryOnPipeline` in one graph,
+batch 1, from the MODEL tensors (`source_image`, `source_parse`, `source_shape`,
+`source_head`, `target_pose`, `cloth_image`, `cloth_mask`, float32 NHWC as
+`tfvton.data.transforms.preprocess` makes them) to the images (`final`,
+`tryon`, `warped_cloth`, `coarse`, `composition_mask`, `parsing`). The
+preprocessing stays outside the TFLite graph: on a phone it is a handful of
+array operations (one-hot, discs around 18 keypoints, a 16x blur of the body
+mask) best done in the app's own code, and it would otherwise fix the image
+size and the label/keypoint formats into the mobile graph. `TFLiteRunner.tryon`
+runs `transforms.preprocess` (TensorFlow, eager) before the interpreter, which
+is the reference a mobile re-implementation must match.
+
+Variants:
+- `fp32`: float model; matches Keras within float rounding.
+- `fp16`: float16 weights (half the size), float16->float32 dequantised at load
+  on CPU; activations stay float32.
+- `int8`: full-integer quantisation calibrated on a representative dataset of
+  real-format inputs, float32 model inputs/outputs (quantise/dequantise at the
+  edges). Ops with no int8 kernel stay float (reported by `float_ops`). The
+  warp (GMM grid -> bilinear gather) is kept in float by default: quantising the
+  sampling coordinates to 8 bits moves every pixel of the warped garment by up
+  to (width / 256) pixels, which was the largest error source on a toy model;
+  `keep_float_ops=()` quantises it too.
+
+Run every variant with `ai_edge_litert.interpreter.Interpreter` (the LiteRT
+runtime phones ship), never `tf.lite.Interpreter`.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import Counter
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+VARIANTS = ("fp32", "fp16", "int8")
+MODEL_INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
+                    "cloth_image", "cloth_mask")
+CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
+SIGNATURE_KEY = "serving_default"
+# TFLite op names around the warp whose int8 versions cost the most accuracy:
+# the bilinear gathers and the index arithmetic of `tfvton.layers.grid_sample`.
+DEFAULT_KEEP_FLOAT_OPS = ("GATHER", "GATHER_ND", "FLOOR")
+
+
+@contextlib.contextmanager
+def _tflite_compatible_argmax():
+    """Traces `keras.ops.argmax` as a bare `tf.argmax` while converting.
+
+    Keras' float argmax maps -0.0 to -tiny with `signbit` (a BitwiseAnd), which
+    has no TFLite builtin kernel. The pipeline takes the argmax of softmax
+    probabilities, which are never -0.0, so the bare argmax is identical there.
+    """
+    import keras
+    import tensorflow as tf
+
+    original = keras.ops.argmax
+
+    def argmax(x, axis=None, keepdims=False):
+        y = tf.argmax(tf.reshape(x, [-1]) if axis is None else x, axis=0 if axis is None else axis,
+                      output_type=tf.int32)
+        return tf.expand_dims(y, axis) if keepdims and axis is not None else y
+
+    keras.ops.argmax = argmax
+    try:
+        yield
+    finally:
+        keras.ops.argmax = original
+
+
+def _core_module(pipeline, height: int, width: int):
+    """A tf.Module holding the pipeline's variables and the batch-1 core function.
+
+    Only the variables are tracked (the converter saves the module as a
+    SavedModel, where a layer attribute that is not checkpointable would fail).
+    """
+    import tensorflow as tf
+
+    from tfvton.export.saved_model import tracked_variables
+
+    class _Holder:  # not trackable: keeps the Keras object out of the object graph
+        def __init__(self, model):
+            self.model = model
+
+    channels = {"source_image": 3, "source_parse": 20, "source_shape": 1, "source_head": 3, "target_pose": 18,
+                "cloth_image": 3, "cloth_mask": 1}
+    specs = {key: tf.TensorSpec([1, height, width, channels[key]], tf.float32, name=key)
+             for key in MODEL_INPUT_KEYS}
+    module = tf.Module()
+    module.model_variables = tracked_variables(pipeline)
+    holder = _Holder(pipeline)
+
+    def core(**inputs):
+        outputs = holder.model(inputs, training=False)
+        return {key: outputs[key] for key in CORE_OUTPUT_KEYS}
+
+    function = tf.function(lambda inputs: core(**inputs), input_signature=[specs], autograph=False)
+    with _tflite_compatible_argmax():
+        concrete = function.get_concrete_function()
+    module.core = function
+    return module, concrete
+
+
+def model_inputs_from_raw(raw: Mapping[str, np.ndarray], config) -> List[Dict[str, np.ndarray]]:
+    """Raw client inputs (batched arrays) -> one dict of batch-1 model tensors per example."""
+    from tfvton.data import transforms
+
+    raw = dict(raw)
+    if "source_pose_keypoints" not in raw:  # never read by the pipeline at inference
+        raw["source_pose_keypoints"] = np.zeros_like(np.asarray(raw["target_pose_keypoints"], np.float32))
+    data = config.data
+    tensors = transforms.preprocess(raw, data.height, data.width, data.pose_radius, data.shape_downsample)
+    batch = int(np.asarray(raw["person_image"]).shape[0])
+    return [{key: tensors[key].numpy()[i:i + 1].astype(np.float32) for key in MODEL_INPUT_KEYS}
+            for i in range(batch)]
+
+
+def representative_raw_inputs(config, mpv_root: Optional[str] = None, count: int = 8, seed: int = 0):
+    """Real-format calibration inputs: MPV-layout files when given, else synthetic people.
+
+    Args:
+        config: the run's `Config`.
+        mpv_root: an MPV-layout directory (real MPV, the five samples, or a
+            `tfvton synth` output); its pairs are read with `tfvton.data.MPVDataset`.
+        count: number of examples.
+        seed: seed of the synthetic fallback.
+
+    Returns:
+        dict of batched raw arrays (`person_image`, `person_parsing`, ...).
+    """
+    if mpv_root:
+        from tfvton.data.mpv import MPVDataset
+
+        mode = "demo" if os.path.exists(os.path.join(mpv_root, "demo.txt")) else "test"
+        dataset = MPVDataset.from_config(mpv_root, None, mode, config.data, progress=False)
+        examples = [dataset.raw(i % len(dataset)) for i in range(min(count, max(len(dataset), 1)))]
+        keys = ("person_image", "person_parsing", "cloth_image", "cloth_mask", "target_pose_keypoints")
+        return {key: np.stack([e[key] for e in examples]) for key in keys}
+    from tfvton.export.warmup import synthetic_raw_inputs
+
+    return synthetic_raw_inputs(config.data.height, config.data.width, batch=count, seed=seed)
+
+
+def convert(pipeline, config, variant: str = "fp32",
+            representative: Optional[Sequence[Mapping[str, np.ndarray]]] = None,
+            keep_float_ops: Iterable[str] = DEFAULT_KEEP_FLOAT_OPS) -> bytes:
+    """Converts the pipeline core to a TFLite flatbuffer.
+
+    Args:
+        pipeline: a built `TryOnPipeline`.
+        config: its `Config` (model size).
+        variant: `fp32`, `fp16` or `int8`.
+        representative: for `int8`, the calibration examples (dicts of batch-1
+            model tensors, see `model_inputs_from_raw`).
+        keep_float_ops: for `int8`, TFLite op names left in float (selective
+            quantisation through `tf.lite.experimental.QuantizationDebugger`).
+
+    Returns:
+        The model bytes, with one signature `serving_default`.
+    """
+    import tensorflow as tf
+
+    if variant not in VARIANTS:
+        raise ValueError(f"tflite variant must be one of {VARIANTS}, got {variant!r}")
+    module, concrete = _core_module(pipeline, config.data.height, config.data.width)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
+    if variant == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif variant == "int8":
+        if not representative:
+            raise ValueError("int8 conversion needs a representative dataset (model_inputs_from_raw)")
+        examples = [dict(example) for example in representative]
+
+        def dataset():
+            for example in examples:
+                yield {key: example[key] for key in MODEL_INPUT_KEYS}
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = dataset
+        # INT8 first; the float builtins only catch ops that have no int8 kernel.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+        keep_float_ops = list(keep_float_ops)
+        if keep_float_ops:
+            options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=keep_float_ops)
+            debugger = tf.lite.experimental.QuantizationDebugger(
+                converter=converter, debug_dataset=dataset, debug_options=options)
+            return bytes(debugger.get_nondebug_quantized_model())
+    return bytes(converter.convert())
+
+
+def interpreter(model, num_threads: int = 2):
+    """An `ai_edge_litert` interpreter on a path or model bytes."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if isinstance(model, (bytes, bytearray)):
+        return Interpreter(model_content=bytes(model), num_threads=num_threads)
+    return Interpreter(model_path=os.fspath(model), num_threads=num_threads)
+
+
+def float_ops(model) -> Counter:
+    """Op names that still compute in float in a converted model, with counts.
+
+    `supported_ops=[TFLITE_BUILTINS_INT8]` alone does not promise an integer
+    graph; this reads the graph back (what `tf.lite.experimental.Analyzer`
+    prints) and counts ops with a float32/float16 output other than the
+    QUANTIZE/DEQUANTIZE at the edges.
+    """
+    runtime = interpreter(model, num_threads=1)
+    tensors = {t["index"]: t for t in runtime.get_tensor_details()}
+    counts = Counter()
+    for op in runtime._get_ops_details():  # the LiteRT API has no public op listing
+        if op["op_name"] in ("QUANTIZE", "DEQUANTIZE"):
+            continue
+        outputs = [tensors[i] for i in op["outputs"] if i in tensors]
+        if any(np.dtype(t["dtype"]) in (np.float32, np.float16) for t in outputs):
+            counts[op["op_name"]] += 1
+    return counts
+
+
+class TFLiteRunner:
+    """Runs a converted pipeline core with LiteRT's signature runner.
+
+    Args:
+        model: path of a `.tflite` file or its bytes.
+        config: the `Config` the model was exported with (for `tryon`'s preprocessing).
+        num_threads: CPU threads of the interpreter.
+
+    Example:
+        >>> runner = TFLiteRunner("tfvton_fp16.tflite", config)
+        >>> outputs = runner.tryon(raw)  # raw client arrays, batch 1
+        >>> outputs["tryon_image"].shape
+        (1, 256, 192, 3)
+    """
+
+    def __init__(self, model, config=None, num_threads: int = 2):
+        self.config = config
+        self.num_threads = num_threads
+        self._interpreter = interpreter(model, num_threads)
+        self._runner = self._interpreter.get_signature_runner(SIGNATURE_KEY)
+
+    def __call__(self, model_inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """Model tensors (batch 1, float32) -> dict of float32 outputs (`CORE_OUTPUT_KEYS`)."""
+        feed = {key: np.asarray(model_inputs[key], np.float32) for key in MODEL_INPUT_KEYS}
+        return {key: np.asarray(value) for key, value in self._runner(**feed).items()}
+
+    def tryon(self, raw: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """Raw client arrays (batched) -> outputs per example, stacked, plus uint8 images.
+
+        Returns:
+            the float outputs and `tryon_image` uint8 (B,H,W,3), `parsing_labels`
+            uint8 (B,H,W), converted as the SavedModel converts them.
+        """
+        if self.config is None:
+            raise ValueError("TFLiteRunner.tryon needs the config the model was exported with")
+        results = [self(example) for example in model_inputs_from_raw(raw, self.config)]
+        stacked = {key: np.concatenate([r[key] for r in results]) for key in results[0]}
+        final = stacked["final"].astype(np.float32)
+        stacked["tryon_image"] = np.clip((final * 0.5 + 0.5) * 255.0, 0.0, 255.0).astype(np.uint8)
+        stacked["parsing_labels"] = np.argmax(stacked["parsing"], axis=-1).astype(np.uint8)
+        return stacked
+
+
+def psnr(reference: np.ndarray, test: np.ndarray, data_range: float = 2.0) -> float:
+    """PSNR in dB (images in [-1, 1] by default: range 2). Infinite for identical inputs."""
+    mse = float(np.mean((np.asarray(reference, np.float64) - np.asarray(test, np.float64)) ** 2))
+    return float("inf") if mse == 0.0 else 10.0 * np.log10(data_range ** 2 / mse)
+
+
+def ssim(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean SSIM of (B, H, W, C) images in [-1, 1] (`tf.image.ssim`, 11x11 Gaussian window)."""
+    import tensorflow as tf
+
+    a = (np.asarray(reference, np.float32) + 1.0) / 2.0
+    b = (np.asarray(test, np.float32) + 1.0) / 2.0
+    return float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0)))
+
+
+def compare_outputs(reference: Mapping[str, np.ndarray], test: Mapping[str, np.ndarray],
+                    keys: Sequence[str] = ("final", "warped_cloth")) -> Dict[str, Dict[str, float]]:
+    """Accuracy of `test` against `reference` outputs: max abs, PSNR, SSIM (images) per key."""
+    report = {}
+    for key in keys:
+        ref, got = np.asarray(reference[key]), np.asarray(test[key])
+        entry = {"max_abs": float(np.max(np.abs(ref.astype(np.float64) - got))), "psnr": psnr(ref, got)}
+        if ref.shape[-1] == 3 and min(ref.shape[1:3]) >= 11:
+            entry["ssim"] = ssim(ref, got)
+        report[key] = entry
+    if "parsing" in reference and "parsing" in test:
+        agree = np.argmax(reference["parsing"], -1) == np.argmax(test["parsing"], -1)
+        report["parsing"] = {"label_agreement": float(np.mean(agree))}
+    return report
+
+
+def measure_variants(models: Mapping[str, object], config, raw: Mapping[str, np.ndarray], num_threads: int = 2,
+                     timing_runs: int = 3) -> Dict[str, Dict[str, object]]:
+    """Runs each variant on the same raw inputs; size, latency and accuracy against fp32.
+
+    Args:
+        models: variant name -> path or bytes; must include `fp32` (the reference).
+        config: the export config.
+        raw: raw client arrays (batched); each example is one try-on.
+        num_threads: interpreter threads (latency is per try-on at this setting).
+        timing_runs: timed invocations per example after one untimed warm-up run.
+
+    Returns:
+        variant -> {"bytes", "latency_ms", "accuracy": compare_outputs(...)}.
+    """
+    if "fp32" not in models:
+        raise ValueError("measure_variants needs the fp32 model as the reference")
+    examples = model_inputs_from_raw(raw, config)
+    outputs, table = {}, {}
+    for name, model in models.items():
+        runner = TFLiteRunner(model, config, num_threads)
+        results, times = [], []
+        for example in examples:
+            results.append(runner(example))
+            for _ in range(timing_runs):
+                start = time.perf_counter()
+                runner(example)
+                times.append(time.perf_counter() - start)
+        outputs[name] = {key: np.concatenate([r[key] for r in results]) for key in results[0]}
+        size = len(model) if isinstance(model, (bytes, bytearray)) else os.path.getsize(model)
+        table[name] = {"bytes": size, "latency_ms": 1000.0 * float(np.median(times))}
+    for name in models:
+        table[name]["accuracy"] = compare_outputs(outputs["fp32"], outputs[name])
+    return table
+
+
+def format_table(table: Mapping[str, Mapping[str, object]]) -> str:
+    """A plain-text table of `measure_variants` results (what `tfvton export` prints)."""
+    lines = [f"{'variant':8} {'size MB':>8} {'ms/try-on':>10} {'final PSNR':>11} {'final SSIM':>11} "
+             f"{'final max|d|':>13} {'warp PSNR':>10} {'parse agree':>12}"]
+    for name, row in table.items():
+        acc = row["accuracy"]
+        final, warp = acc["final"], acc.get("warped_cloth", {})
+        lines.append(f"{name:8} {row['bytes'] / 1e6:8.2f} {row['latency_ms']:10.1f} {final['psnr']:11.2f} "
+                     f"{final.get('ssim', float('nan')):11.4f} {final['max_abs']:13.5f} "
+                     f"{warp.get('psnr', float('nan')):10.2f} "
+                     f"{acc.get('parsing', {}).get('label_agreement', float('nan')):12.4f}")
+    return "\n".join(lines)
+
+
+def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARIANTS, name: str = "tfvton",
+                  representative_raw: Optional[Mapping[str, np.ndarray]] = None,
+                  keep_float_ops: Iterable[str] = DEFAULT_KEEP_FLOAT_OPS,
+                  log: Callable[[str], None] = lambda _: None) -> Dict[str, str]:
+    """Writes `out_dir/<name>_<variant>.tflite` for each variant.
+
+    Args:
+        pipeline: a built `TryOnPipeline`.
+        config: its `Config`.
+        out_dir: output directory (created).
+        variants: any of `fp32`, `fp16`, `int8`.
+        name: file name prefix.
+        representative_raw: raw calibration inputs for int8 (default: synthetic
+            people from `representative_raw_inputs`).
+        keep_float_ops: int8 ops left in float (see `convert`).
+        log: progress messages (the CLI passes `print`).
+
+    Returns:
+        variant -> written path.
+    """
+    variants = list(variants)
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"--tflite: unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    os.makedirs(out_dir, exist_ok=True)
+    representative = None
+    if "int8" in variants:
+        if representative_raw is None:
+            representative_raw = representative_raw_inputs(config)
+        representative = model_inputs_from_raw(representative_raw, config)
+    paths = {}
+    for variant in variants:
+        start = time.perf_counter()
+        model = convert(pipeline, config, variant, representative, keep_float_ops)
+        path = os.path.join(out_dir, f"{name}_{variant}.tflite")
+        with open(path, "wb") as handle:
+            handle.write(model)
+        paths[variant] = path
+        note = ""
+        if variant == "int8":
+            floats = float_ops(model)
+            note = "; ops left in float: " + (", ".join(f"{k} x{v}" for k, v in sorted(floats.items())) or "none")
+        log(f"tflite {variant}: {path} ({len(model) / 1e6:.2f} MB, {time.perf_counter() - start:.0f} s){note}")
+    return paths

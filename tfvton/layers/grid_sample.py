@@ -1,0 +1,113 @@
+"""Bilinear sampling of an image at grid positions, as PyTorch 0.4.1's `grid_sample`."""
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+PADDING_MODES = ("border", "zeros")
+
+
+def grid_sample(image, grid, padding_mode: str = "border"):
+    """Samples `image` bilinearly at the normalised positions in `grid`.
+
+    Matches `torch.nn.functional.grid_sample(image, grid, mode='bilinear',
+    align_corners=True)` (the only behaviour of PyTorch 0.4.1, which trained the
+    official weights): x = -1 / +1 are the centres of the first / last column.
+    Built from floor, clip and flat gathers only, so it converts to TFLite
+    builtins.
+
+    Args:
+        image: (B, H, W, C) float tensor.
+        grid: (B, Hg, Wg, 2) float tensor, last axis (x, y) in [-1, 1]; values
+            outside that range are allowed.
+        padding_mode: `border` (positions clamped to the image edge; what the
+            official inference `warped_image` uses) or `zeros` (outside pixels read
+            as 0; PyTorch's default, used by the official GMM training loss).
+
+    Returns:
+        (B, Hg, Wg, C) tensor of the image's dtype.
+
+    Example:
+        >>> image = keras.ops.ones((1, 8, 6, 3))
+        >>> grid = keras.ops.zeros((1, 4, 4, 2))
+        >>> grid_sample(image, grid).shape
+        TensorShape([1, 4, 4, 3])
+    """
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    image_shape = ops.shape(image)
+    batch, height, width, channels = image_shape[0], image_shape[1], image_shape[2], image_shape[3]
+    grid_shape = ops.shape(grid)
+    out_height, out_width = grid_shape[1], grid_shape[2]
+
+    dtype = image.dtype
+    grid = ops.cast(grid, dtype)
+    max_x = ops.cast(width - 1, dtype)
+    max_y = ops.cast(height - 1, dtype)
+    x = (grid[..., 0] + 1.0) * 0.5 * max_x
+    y = (grid[..., 1] + 1.0) * 0.5 * max_y
+    if padding_mode == "border":
+        # Clamping the position equals clamping each corner index (what 0.4.1
+        # does): both corners then hit the edge pixel and the weights sum to 1.
+        x = ops.clip(x, 0.0, max_x)
+        y = ops.clip(y, 0.0, max_y)
+    x0 = ops.floor(x)
+    y0 = ops.floor(y)
+    wx1 = x - x0
+    wy1 = y - y0
+    wx0 = 1.0 - wx1
+    wy0 = 1.0 - wy1
+
+    flat_image = ops.reshape(image, (-1, channels))
+    batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (height * width), (-1, 1, 1))
+
+    def corner(cx, cy, weight):
+        ix = ops.cast(cx, "int32")
+        iy = ops.cast(cy, "int32")
+        if padding_mode == "zeros":
+            inside = (ix >= 0) & (ix <= width - 1) & (iy >= 0) & (iy <= height - 1)
+            weight = weight * ops.cast(inside, dtype)
+        # Out-of-range corners only occur with zero weight (border) or masked
+        # weight (zeros); clip so the gather stays in bounds.
+        ix = ops.clip(ix, 0, width - 1)
+        iy = ops.clip(iy, 0, height - 1)
+        index = batch_offset + iy * width + ix
+        values = ops.take(flat_image, ops.reshape(index, (-1,)), axis=0)
+        values = ops.reshape(values, (batch, out_height, out_width, channels))
+        return values * weight[..., None]
+
+    return (
+        corner(x0, y0, wx0 * wy0)
+        + corner(x0 + 1.0, y0, wx1 * wy0)
+        + corner(x0, y0 + 1.0, wx0 * wy1)
+        + corner(x0 + 1.0, y0 + 1.0, wx1 * wy1)
+    )
+
+
+@keras.saving.register_keras_serializable(package="tfvton")
+class GridSample(keras.layers.Layer):
+    """Layer form of `grid_sample`; called on `(image, grid)`.
+
+    Args:
+        padding_mode: `border` (default, official inference) or `zeros`.
+        **kwargs: forwarded to `keras.layers.Layer`.
+    """
+
+    def __init__(self, padding_mode: str = "border", **kwargs):
+        super().__init__(**kwargs)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"GridSample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+
+    def call(self, inputs):
+        image, grid = inputs
+        return grid_sample(image, grid, padding_mode=self.padding_mode)
+
+    def compute_output_shape(self, input_shape):
+        image_shape, grid_shape = input_shape
+        return (image_shape[0], grid_shape[1], grid_shape[2], image_shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"padding_mode": self.padding_mode})
+        return config

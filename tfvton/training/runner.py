@@ -1,0 +1,240 @@
+"""Running stages of Algorithm 1 in a run directory: build, resume, fit, checkpoint, export.
+
+Run directory layout (readable by `tfvton.networks.factory.load_run`):
+
+    config.yaml                         the resolved config
+    weights/<network>.weights.h5        latest weights of every trained network
+    weights/<stage>/<network>.weights.h5  what each stage exported; stage.json marks it complete
+    checkpoints/<stage>/ckpt-<step>/    crash-safe checkpoints (networks, optimizers, step)
+    logs/<stage>/train.csv              one row per `train.log_every` steps
+    logs/<stage>/events.*               TensorBoard scalars and sample images
+    samples/<stage>/step-<step>.png     image grids every `train.image_every` steps
+
+A stage whose `stage.json` records its full budget is skipped, so re-running
+`--stage all` after a crash continues where it stopped; an unfinished stage
+resumes from its newest checkpoint (same batches, same weights as a run that was
+never interrupted, given op determinism).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Dict, Optional
+
+import keras
+import tensorflow as tf
+
+from tfvton.config import save_config
+from tfvton.networks import factory
+from tfvton.training import algorithm, callbacks as cbs, custom_loop, strategy as strategy_lib
+from tfvton.training.checkpoints import AtomicCheckpointManager
+from tfvton.training.schedules import build_optimizer
+from tfvton.training.stages import build_trainer
+
+STAGE_MARKER = "stage.json"
+
+
+def _log(message: str, verbose: int = 1) -> None:
+    if verbose:
+        print(f"[tfvton train] {message}", flush=True)
+
+
+def stage_weights_path(run_dir, stage: str, network: str) -> Path:
+    return Path(run_dir) / factory.WEIGHTS_DIR / stage / f"{network}.weights.h5"
+
+
+def stage_is_complete(run_dir, stage: str, budget: int) -> bool:
+    marker = Path(run_dir) / factory.WEIGHTS_DIR / stage / STAGE_MARKER
+    if not marker.is_file():
+        return False
+    try:
+        return int(json.loads(marker.read_text()).get("steps", 0)) >= budget
+    except (ValueError, OSError):
+        return False
+
+
+def find_start_weights(stage: algorithm.Stage, run_dir, init_from=None) -> Dict[str, Optional[Path]]:
+    """Where each network of `stage` starts from (None: its initializer).
+
+    Looks for `weights/<start stage>/<network>.weights.h5` in the run directory,
+    then `weights/<network>.weights.h5` in `init_from` (another run directory, e.g.
+    one written by `tfvton convert-official`), then in the run directory itself.
+    """
+    found = {}
+    for network in stage.networks:
+        source = stage.start_stage(network)
+        candidates = []
+        if source:
+            candidates.append(stage_weights_path(run_dir, source, network))
+        if init_from:
+            candidates += [stage_weights_path(init_from, source, network)] if source else []
+            candidates.append(factory.weights_path(init_from, network))
+        if source:
+            candidates.append(factory.weights_path(run_dir, network))
+        found[network] = next((path for path in candidates if path.is_file()), None)
+    return found
+
+
+def _save_weights_atomically(network, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    network.save_weights(scratch)
+    os.replace(scratch, path)
+
+
+def export_stage(trainer, stage: algorithm.Stage, run_dir, steps: int) -> Dict[str, Path]:
+    """Writes each trained network's `.weights.h5` (stage copy and latest) and the stage marker."""
+    written = {}
+    for name, network in trainer.trained_networks().items():
+        path = stage_weights_path(run_dir, stage.name, name)
+        _save_weights_atomically(network, path)
+        _save_weights_atomically(network, factory.weights_path(run_dir, name))
+        written[name] = path
+    marker = Path(run_dir) / factory.WEIGHTS_DIR / stage.name / STAGE_MARKER
+    marker.write_text(json.dumps({"stage": stage.name, "steps": int(steps), "networks": sorted(written),
+                                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+    return written
+
+
+def _synchronize_gmm(networks, strategy) -> None:
+    # BatchNorm statistics must span the global batch, not one replica's share.
+    gmm = networks.get("gmm")
+    if gmm is not None and strategy.num_replicas_in_sync > 1 and not gmm.synchronized:
+        networks["gmm"] = type(gmm).from_config({**gmm.get_config(), "synchronized": True})
+
+
+def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: int, sample, run_dir=None,
+                        init_from=None, verbose: int = 1):
+    """Builds networks, trainer, optimizers and state inside `strategy.scope()`.
+
+    Args:
+        config: the run's `Config`.
+        stage: the `algorithm.Stage`.
+        strategy: a `tf.distribute.Strategy`.
+        total_steps: the stage's budget (for the learning-rate decay).
+        sample: a batch dict for the dummy forward pass.
+        run_dir: where start weights are looked up (None: all from initializers).
+        init_from: optional fallback run directory for start weights.
+    Returns:
+        The compiled, built trainer.
+    """
+    keras.utils.set_random_seed(config.train.seed)
+    with strategy.scope():
+        networks = factory.build_networks(config, stage.networks)
+        _synchronize_gmm(networks, strategy)
+        if run_dir is not None:
+            starts = find_start_weights(stage, run_dir, init_from)
+            for name, path in starts.items():
+                if path is not None:
+                    networks[name].load_weights(path)
+                    _log(f"{stage.name}: {name} starts from {path}", verbose)
+                elif name in stage.freezes:
+                    raise FileNotFoundError(
+                        f"tfvton/training/runner.py: stage {stage.name!r} keeps {name} frozen but found no weights "
+                        f"for it (looked for {stage_weights_path(run_dir, stage.start_stage(name) or '?', name)} "
+                        f"and weights/{name}.weights.h5 in --init-from); run the "
+                        f"{stage.start_stage(name)!r} stage first or pass --init-from RUN_DIR")
+                elif stage.start_stage(name):
+                    _log(f"{stage.name}: WARNING no {stage.start_stage(name)} weights for {name}; "
+                         "starting from the initializer", verbose)
+        trainer = build_trainer(stage, networks, config, config.train.batch_size)
+        loss_scale = config.train.mixed_precision == "mixed_float16"
+        optimizers = {name: build_optimizer(config.optimizer, total_steps, f"{name}_adam", loss_scale)
+                      for name in stage.trains}
+        trainer.compile(optimizers, jit_compile=config.train.jit_compile)
+        trainer.build_for_training(sample)
+    return trainer
+
+
+def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_from=None, verbose: int = 1,
+                loop: str = "auto") -> Dict[str, object]:
+    """Trains one stage to its budget, resuming from the stage's newest checkpoint.
+
+    Args:
+        config: the run's `Config`.
+        stage: the `algorithm.Stage`.
+        run_dir: the run directory.
+        data: a `tfvton.training.inputs` data source (`num_examples`,
+            `dataset(batch_size, start_step)`, `sample_batch(n)`).
+        strategy: a `tf.distribute.Strategy`.
+        init_from: optional run directory to take start weights from.
+        verbose: 0 silent, 1 progress bar and messages.
+        loop: `auto` (fit, or the custom loop under multi-worker), `fit` or `custom`.
+    Returns:
+        dict: `stage`, `steps`, `start_step`, `skipped`, `history` (last logs), `trainer`.
+    """
+    run_dir = Path(run_dir)
+    train = config.train
+    chief = strategy_lib.is_chief(strategy)
+    budget = algorithm.stage_budget(train, stage.name,
+                                    algorithm.steps_per_epoch(data.num_examples, train.batch_size))
+    if stage_is_complete(run_dir, stage.name, budget):
+        _log(f"{stage.name}: already complete ({budget} steps), skipped", verbose)
+        return {"stage": stage.name, "steps": budget, "start_step": budget, "skipped": True, "history": {},
+                "trainer": None}
+
+    sample = data.sample_batch(4)
+    trainer = build_stage_trainer(config, stage, strategy, budget, sample, run_dir, init_from, verbose)
+    checkpoint = tf.train.Checkpoint(**trainer.checkpoint_objects())
+    manager = AtomicCheckpointManager(checkpoint, run_dir / "checkpoints" / stage.name, train.keep_checkpoints,
+                                      is_chief=chief)
+    restored = manager.restore_latest()
+    start = int(trainer.step.numpy())
+    if restored:
+        _log(f"{stage.name}: resumed from {restored} (step {start})", verbose)
+    _log(f"{stage.name}: {stage.description}; steps {start} -> {budget}, batch {train.batch_size}, "
+         f"{strategy.num_replicas_in_sync} replica(s)", verbose)
+
+    history = {}
+    if start < budget:
+        log_dir = run_dir / "logs" / stage.name
+        callbacks = [cbs.NanGuard(stage.name), cbs.StopAtStep(budget), cbs.CheckpointEvery(manager, train.checkpoint_every)]
+        if chief:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            scalars = cbs.ScalarSummaries(log_dir, train.log_every)
+            callbacks += [cbs.StepInLogs(), keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=True),
+                          scalars, cbs.ImageGrids(sample, run_dir / "samples" / stage.name, train.image_every,
+                                                  writer=scalars.writer, final=True)]
+        dataset = data.dataset(train.batch_size, start)
+        steps_per_epoch = max(1, min(train.log_every, budget))
+        use_custom = loop == "custom" or (loop == "auto" and strategy_lib.is_multi_worker(strategy))
+        if use_custom:
+            history = custom_loop.fit(trainer, dataset, strategy, start, budget, callbacks, steps_per_epoch,
+                                      jit_compile=train.jit_compile, verbose=verbose)
+        else:
+            result = trainer.fit(dataset, epochs=math.ceil(budget / steps_per_epoch),
+                                 initial_epoch=start // steps_per_epoch, steps_per_epoch=steps_per_epoch,
+                                 callbacks=callbacks, verbose=verbose)
+            history = {key: values[-1] for key, values in result.history.items() if values}
+    else:
+        manager.save(start)
+    steps = int(trainer.step.numpy())
+    if chief:
+        export_stage(trainer, stage, run_dir, steps)
+        _log(f"{stage.name}: done at step {steps}; weights in {run_dir / factory.WEIGHTS_DIR / stage.name}",
+             verbose)
+    return {"stage": stage.name, "steps": steps, "start_step": start, "skipped": False, "history": history,
+            "trainer": trainer}
+
+
+def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=None, verbose: int = 1,
+          loop: str = "auto"):
+    """Runs `stage` (or every stage with `all`) in `run_dir`; returns one result dict per stage.
+
+    Sets the precision policy, picks the strategy (`train.strategy`) unless one
+    is given, and writes the resolved config into the run directory.
+    """
+    run_dir = Path(run_dir)
+    strategy_lib.set_precision(config.train.mixed_precision)
+    if strategy is None:
+        strategy = strategy_lib.select_strategy(config.train.strategy)
+    if strategy_lib.is_chief(strategy):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / factory.CONFIG_FILE)
+    results = []
+    for each in algorithm.resolve_stages(stage):
+        results.append(train_stage(config, each, run_dir, data, strategy, init_from, verbose, loop))
+    return results
