@@ -21,6 +21,7 @@ COMMANDS = {
     "tryon": ("tryon", "Run the try-on pipeline on an MPV root or on single files."),
     "evaluate": ("evaluate", "Compute SSIM / IS on a test split."),
     "export": ("export", "Export SavedModel (TF-Serving) and TFLite models."),
+    "client": ("client", "Send a try-on request to a TF-Serving server (gRPC or REST)."),
     "convert-official": ("convert_official", "Convert the official PyTorch checkpoints to Keras."),
     "bench": ("bench", "Benchmark latency, memory and FLOPs of every network."),
     "demo": ("demo", "Run the whole system end to end on embedded synthetic data."),

@@ -86,7 +86,8 @@ def write_official_dataset(root: Path, persons: int = 4, h: int = H, w: int = W)
     for i in range(persons):
         split, folder = ("train", "train") if i < persons // 2 else ("test", "val")
         sub = f"S{i:02d}"
-        src, tgt, cloth = f"{sub}/{sub}-1=person_half_front", f"{sub}/{sub}-2=person_whole_front", f"{sub}/{sub}-3=cloth_front"
+        src, tgt = f"{sub}/{sub}-1=person_half_front", f"{sub}/{sub}-2=person_whole_front"
+        cloth = f"{sub}/{sub}-3=cloth_front"
         write_person(root, src, 10 * i, h, w, f"images/{folder}", f"parse_cihp/{folder}", f"pose_coco/{folder}")
         write_person(root, tgt, 10 * i + 1, h, w, f"images/{folder}", f"parse_cihp/{folder}", f"pose_coco/{folder}")
         write_cloth(root, cloth, i, h, w, f"images/{folder}", f"cloth_mask/{folder}")

@@ -1,10 +1,101 @@
-"""`tfvton export` (issue 6): placeholder until that issue lands."""
-from tfvton.commands.common import not_yet
+"""`tfvton export`: SavedModel for TF-Serving (versioned, warmed up) and TFLite/LiteRT models.
+
+Writes
+    OUT/<model name>/<version>/            SavedModel: signatures `serving_default`
+                                           (uint8 arrays) and `predict_bytes` (JPEG/PNG
+                                           strings), warm-up requests in assets.extra/
+    OUT/tflite/<version>/<model name>_<variant>.tflite   with --tflite
+
+and, with --tflite, prints each variant's size, CPU latency and accuracy
+against the fp32 model on the calibration inputs.
+
+Example:
+    tfvton export --run-dir runs/official --out models --version 1 --tflite fp32,fp16,int8
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+HELP = "Export SavedModel (TF-Serving) and TFLite models."
 
 
-def add_arguments(parser):
-    parser.add_argument("--out", help="output location")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run-dir", required=True,
+                        help="run directory (config.yaml + weights/), e.g. from train or convert-official")
+    parser.add_argument("--out", required=True, help="output root; TF-Serving's base_path is OUT/<model name>")
+    parser.add_argument("--version", type=int, required=True, help="model version (positive integer)")
+    parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
+    parser.add_argument("--intermediates", action="store_true",
+                        help="also return warped_cloth, coarse, composition_mask, tryon, final (float32)")
+    parser.add_argument("--tflite", default="", metavar="VARIANTS",
+                        help="comma-separated TFLite variants to write: fp32,fp16,int8")
+    parser.add_argument("--representative-data", metavar="MPV_ROOT",
+                        help="MPV-layout folder (real data or `tfvton synth` output) for int8 calibration and "
+                             "the accuracy report (default: synthetic people drawn at the model size)")
+    parser.add_argument("--representative-count", type=int, default=8,
+                        help="calibration examples (default 8)")
+    parser.add_argument("--keep-float", default="GATHER,GATHER_ND,FLOOR", metavar="OPS",
+                        help="int8: TFLite ops kept in float (default: the warp's GATHER,GATHER_ND,FLOOR; "
+                             "empty string = quantise everything that has an int8 kernel)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for the TFLite latency report")
+    parser.add_argument("--max-image-bytes", type=int, default=None,
+                        help="largest encoded image predict_bytes accepts (default 4 MiB)")
+    parser.add_argument("--no-warmup", action="store_true", help="skip assets.extra/tf_serving_warmup_requests")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
 
 
-def run(args):
-    return not_yet("export", 6)
+def run(args) -> int:
+    variants = [v.strip() for v in args.tflite.split(",") if v.strip()]
+    from tfvton.export import tflite as tflite_lib
+
+    unknown = [v for v in variants if v not in tflite_lib.VARIANTS]
+    if unknown:
+        print(f"tfvton export: --tflite: unknown variant(s) {', '.join(unknown)}; "
+              f"choose from {', '.join(tflite_lib.VARIANTS)}", file=sys.stderr)
+        return 2
+    if args.version <= 0:
+        print(f"tfvton export: --version must be a positive integer, got {args.version}", file=sys.stderr)
+        return 2
+
+    from tfvton.export import saved_model
+    from tfvton.networks.factory import load_run, load_run_config
+
+    try:
+        config = load_run_config(args.run_dir)
+        pipeline = load_run(args.run_dir, config)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"tfvton export: {error}", file=sys.stderr)
+        return 2
+
+    kwargs = {}
+    if args.max_image_bytes:
+        kwargs["max_image_bytes"] = args.max_image_bytes
+    try:
+        version_dir = saved_model.export_saved_model(
+            pipeline, config, args.out, args.model_name, args.version, args.intermediates,
+            warmup=not args.no_warmup, overwrite=args.overwrite, **kwargs)
+    except FileExistsError as error:
+        print(f"tfvton export: {error}", file=sys.stderr)
+        return 2
+    print(f"SavedModel: {version_dir}")
+    print("  signatures: serving_default (uint8 arrays), predict_bytes (JPEG/PNG strings)")
+    print(f"  serve it:   docker compose -f serving/docker-compose.yml up   (MODEL_DIR={os.path.abspath(args.out)})")
+
+    if not variants:
+        return 0
+    raw = tflite_lib.representative_raw_inputs(config, args.representative_data, args.representative_count)
+    out_dir = os.path.join(args.out, "tflite", str(args.version))
+    keep_float = [op.strip() for op in args.keep_float.split(",") if op.strip()]
+    paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw, keep_float,
+                                     log=print)
+    models = dict(paths)
+    if "fp32" not in models:  # the reference for the accuracy report
+        models = {"fp32": tflite_lib.convert(pipeline, config, "fp32"), **models}
+    table = tflite_lib.measure_variants(models, config, raw, num_threads=args.threads)
+    source = args.representative_data or "synthetic people"
+    print(f"TFLite accuracy against fp32 on {args.representative_count} inputs from {source} "
+          f"({config.data.height}x{config.data.width}, {args.threads} threads):")
+    print(tflite_lib.format_table(table))
+    return 0

@@ -92,14 +92,14 @@ def load_mask(value: ArrayOrPath) -> np.ndarray:
     return array[..., None]
 
 
-def mask_from_cloth(cloth: np.ndarray, threshold: int = 245) -> np.ndarray:
-    """A rough garment mask: every pixel that is not near-white background.
+def mask_from_cloth(cloth: np.ndarray) -> np.ndarray:
+    """A garment mask computed from the in-shop photo (GrabCut, as the official masks were made).
 
-    In-shop images (MPV, VITON) show the garment on white; the official masks
-    come from GrabCut, so this is an approximation for when no mask is at hand.
+    Uses `tfvton.data.cloth_mask.compute_cloth_mask` (NumPy + OpenCV only).
     """
-    garment = np.any(np.asarray(cloth) < threshold, axis=-1)
-    return (garment.astype(np.uint8) * 255)[..., None]
+    from tfvton.data.cloth_mask import compute_cloth_mask
+
+    return compute_cloth_mask(np.asarray(cloth, dtype=np.uint8))[..., None]
 
 
 def load_keypoints(value: ArrayOrPath) -> np.ndarray:
@@ -160,7 +160,7 @@ def build_request(person: ArrayOrPath, parsing: ArrayOrPath, target_pose: ArrayO
         target_pose: OpenPose JSON path or float32 (18, 3) keypoints of the target pose.
         cloth: the in-shop garment photo (path or uint8 (H, W, 3)).
         cloth_mask: its mask (PNG path or uint8 (H, W[, 1]) 0/255). When None,
-            a near-white threshold of the cloth image stands in (`mask_from_cloth`).
+            it is computed from the cloth photo (`mask_from_cloth`, GrabCut).
         signature_name: `serving_default` (arrays) or `predict_bytes` (encoded images).
 
     Returns:
