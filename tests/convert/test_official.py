@@ -158,9 +158,14 @@ def test_wrapped_state_dict_and_path_keys(source_pipeline, official_files, tmp_p
     torch = torch_or_skip()
     from tfvton.convert import OfficialCheckpointError, load_official_weights, read_official_state_dict
 
+    face = torch.load(official_files["face"], weights_only=True)
     wrapped = tmp_path / "wrapped.pth"
-    torch.save({"state_dict": torch.load(official_files["face"], weights_only=True)}, wrapped)
+    torch.save({"state_dict": face}, wrapped)
     assert "model.model.1.weight" in read_official_state_dict(wrapped)
+    legacy = tmp_path / "legacy.tar"  # the pre-1.6 pickle format PyTorch 0.4.1 wrote the official files in
+    torch.save(face, legacy, _use_new_zipfile_serialization=False)
+    legacy_state = read_official_state_dict(legacy)
+    np.testing.assert_array_equal(legacy_state["model.model.1.weight"], face["model.module.model.1.weight"].numpy())
     with pytest.raises(OfficialCheckpointError, match="missing face"):
         load_official_weights(source_pipeline, {k: v for k, v in official_files.items() if k != "face"})
     with pytest.raises(OfficialCheckpointError, match="not found"):

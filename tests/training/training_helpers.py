@@ -30,7 +30,7 @@ def random_batch(batch_size=2, height=64, width=64, seed=0):
 
     def image(lab):
         palette = rng.uniform(-1, 1, size=(20, 3)).astype(np.float32)
-        img = palette[lab] + rng.normal(0, 0.05, size=lab.shape + (3,)).astype(np.float32)
+        img = palette[lab] + rng.normal(0, 0.25, size=lab.shape + (3,)).astype(np.float32)
         return np.clip(img, -1, 1)
 
     def pose(shift):
@@ -53,7 +53,8 @@ def random_batch(batch_size=2, height=64, width=64, seed=0):
         cloth_mask = np.zeros((height, width, 1), np.float32)
         cloth_mask[height // 5: height * 4 // 5, width // 4: width * 3 // 4] = 1.0
         cloth_colour = rng.uniform(-1, 1, size=3).astype(np.float32)
-        cloth = np.where(cloth_mask > 0, cloth_colour, 1.0).astype(np.float32)
+        texture = rng.normal(0, 0.25, size=(height, width, 3)).astype(np.float32)
+        cloth = np.clip(np.where(cloth_mask > 0, cloth_colour + texture, 1.0), -1, 1).astype(np.float32)
         shape = (s_lab > 0).astype(np.float32)[..., None] * 2 - 1
         out["source_image"].append(s_img)
         out["source_parse"].append(s_parse)

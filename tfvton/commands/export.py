@@ -36,9 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the accuracy report (default: synthetic people drawn at the model size)")
     parser.add_argument("--representative-count", type=int, default=8,
                         help="calibration examples (default 8)")
-    parser.add_argument("--keep-float", default="GATHER,GATHER_ND,FLOOR", metavar="OPS",
-                        help="int8: TFLite ops kept in float (default: the warp's GATHER,GATHER_ND,FLOOR; "
-                             "empty string = quantise everything that has an int8 kernel)")
+    parser.add_argument("--int8-quantize-warp", action="store_true",
+                        help="int8: quantise the warp too (default: the TPS grid, sampling coordinates and "
+                             "bilinear gathers stay float, the main int8 error source otherwise)")
+    parser.add_argument("--int8-float-ops", default="", metavar="OPS",
+                        help="int8: TFLite op names also kept in float, comma-separated (e.g. GATHER)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the TFLite latency report")
     parser.add_argument("--max-image-bytes", type=int, default=None,
                         help="largest encoded image predict_bytes accepts (default 4 MiB)")
@@ -77,7 +79,7 @@ def run(args) -> int:
             pipeline, config, args.out, args.model_name, args.version, args.intermediates,
             warmup=not args.no_warmup, overwrite=args.overwrite, **kwargs)
     except FileExistsError as error:
-        print(f"tfvton export: {error}", file=sys.stderr)
+        print(f"tfvton export: {error} (--overwrite)", file=sys.stderr)
         return 2
     print(f"SavedModel: {version_dir}")
     print("  signatures: serving_default (uint8 arrays), predict_bytes (JPEG/PNG strings)")
@@ -87,9 +89,9 @@ def run(args) -> int:
         return 0
     raw = tflite_lib.representative_raw_inputs(config, args.representative_data, args.representative_count)
     out_dir = os.path.join(args.out, "tflite", str(args.version))
-    keep_float = [op.strip() for op in args.keep_float.split(",") if op.strip()]
-    paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw, keep_float,
-                                     log=print)
+    keep_float = [op.strip() for op in args.int8_float_ops.split(",") if op.strip()]
+    paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
+                                     not args.int8_quantize_warp, keep_float, log=print)
     models = dict(paths)
     if "fp32" not in models:  # the reference for the accuracy report
         models = {"fp32": tflite_lib.convert(pipeline, config, "fp32"), **models}

@@ -1,10 +1,83 @@
-"""`tfvton train` (issue 5): placeholder until that issue lands."""
-from tfvton.commands.common import not_yet
+"""`tfvton train`: train the networks by stages (Algorithm 1) in a run directory.
+
+    tfvton train --config paper --data-root /data/MPV --run-dir runs/paper --stage all
+    tfvton train --config smoke --data-root /tmp/synth --run-dir runs/smoke --stage gmm --set train.steps=50
+
+Re-running the same command resumes: finished stages are skipped, an unfinished
+stage continues from its newest checkpoint. Multi-worker: set `TF_CONFIG` on every
+worker and pass `--strategy multiworker` (see `tfvton.training.strategy`).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tfvton.commands.common import add_config_arguments, load_config_from_args
+
+STAGE_CHOICES = ("gmm", "parsing", "appearance", "face", "joint", "all")
+STRATEGY_CHOICES = ("auto", "none", "mirrored", "multiworker")
 
 
-def add_arguments(parser):
-    parser.add_argument("--run-dir", help="output location")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument("--data-root", required=True, help="MPV-layout dataset root (or a SynthMPV directory)")
+    parser.add_argument("--run-dir", required=True,
+                        help="run directory: config, checkpoints, weights, logs, sample grids (resumed if present)")
+    parser.add_argument("--stage", choices=STAGE_CHOICES, default="all",
+                        help="stage of Algorithm 1 to train, or all of them in order (default: all)")
+    parser.add_argument("--pairs", default=None,
+                        help="pair list relative to --data-root (default: train.pairs_file, data_pair.txt)")
+    parser.add_argument("--strategy", choices=STRATEGY_CHOICES, default=None,
+                        help="distribution strategy (default: train.strategy); multiworker reads TF_CONFIG")
+    parser.add_argument("--init-from", default=None, metavar="RUN_DIR",
+                        help="take start weights from another run directory (e.g. `tfvton convert-official` output)")
+    parser.add_argument("--loop", choices=("auto", "fit", "custom"), default="auto",
+                        help="keras fit() or the hand-written distributed loop (default: auto = fit, custom "
+                             "under multiworker)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="tf.config.experimental.enable_op_determinism (bitwise-reproducible resumes)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def run(args):
-    return not_yet("train", 5)
+def run(args: argparse.Namespace) -> int:
+    from tfvton.config import ConfigError
+
+    try:
+        config = load_config_from_args(args)
+    except ConfigError as err:
+        print(f"tfvton train: {err}", file=sys.stderr)
+        return 2
+    if args.strategy:
+        config = _with_strategy(config, args.strategy)
+
+    import tensorflow as tf
+
+    from tfvton.data.mpv import DataError
+    from tfvton.training import runner, strategy as strategy_lib
+    from tfvton.training.callbacks import NonFiniteLossError
+    from tfvton.training.inputs import MPVSource
+
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    try:
+        # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
+        strategy = strategy_lib.select_strategy(config.train.strategy)
+        data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
+        results = runner.train(config, args.run_dir, data, stage=args.stage, strategy=strategy,
+                               init_from=args.init_from, verbose=0 if args.quiet else 1, loop=args.loop)
+    except NonFiniteLossError as err:
+        print(f"tfvton train: {err}", file=sys.stderr)
+        return 3
+    except (ValueError, FileNotFoundError, DataError) as err:
+        print(f"tfvton train: {err}", file=sys.stderr)
+        return 2
+    for result in results:
+        state = "skipped (complete)" if result["skipped"] else f"trained {result['start_step']} -> {result['steps']}"
+        print(f"tfvton train: {result['stage']}: {state}")
+    return 0
+
+
+def _with_strategy(config, strategy: str):
+    import dataclasses
+
+    return config.replace(train=dataclasses.replace(config.train, strategy=strategy))

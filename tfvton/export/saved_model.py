@@ -255,7 +255,7 @@ class ServingModule(tf.Module):
             checks.append(_assert(_tail_equals(tensor, tail),
                                   f"{name} must have shape {described[name]}, got shape", tf.shape(tensor)))
             checks.append(_assert(tf.equal(tf.shape(tensor, out_type=tf.int64)[0], batch),
-                                  f"{name}: batch size differs from person_image's; got", tf.shape(tensor)[0],
+                                  f"{name}: batch size differs from that of person_image; got", tf.shape(tensor)[0],
                                   "and", batch))
         for name in ("person_image", "cloth_image", "cloth_mask", "person_parsing"):
             hw = tf.shape(inputs[name], out_type=tf.int64)[1:3]
@@ -299,7 +299,7 @@ class ServingModule(tf.Module):
         for name, tensor in (("cloth_image", cloth_image), ("cloth_mask", cloth_mask),
                              ("person_parsing", person_parsing), ("target_pose_keypoints", target_pose_keypoints)):
             checks.append(_assert(tf.equal(tf.shape(tensor)[0], batch),
-                                  f"{name}: batch size differs from person_image's; got", tf.shape(tensor)[0],
+                                  f"{name}: batch size differs from that of person_image; got", tf.shape(tensor)[0],
                                   "and", batch))
         with tf.control_dependencies(checks):
             keypoints = tf.ensure_shape(target_pose_keypoints, [None, NUM_KEYPOINTS, 3])

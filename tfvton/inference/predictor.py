@@ -31,7 +31,7 @@ PathLike = Union[str, Path]
 RAW_KEYS = ("person_image", "person_parsing", "source_pose_keypoints", "target_pose_keypoints",
             "cloth_image", "cloth_mask")
 
-__all__ = ["Predictor", "KerasPredictor", "SavedModelPredictor", "load_predictor", "describe_source",
+__all__ = ["Predictor", "KerasPredictor", "SavedModelPredictor", "TFLitePredictor", "load_predictor", "describe_source",
            "read_source_config", "batches"]
 
 
@@ -216,45 +216,49 @@ class SavedModelPredictor(Predictor):
         return out
 
 
+def _tflite_config(path: Path):
+    """The config written next to a `.tflite` file (`<name>.yaml`, `config.yaml` or `tfvton_config.yaml`)."""
+    from tfvton.config import load_config
+
+    candidates = [path.with_suffix(".yaml"), path.parent / "config.yaml", path.parent / "tfvton_config.yaml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return load_config(candidate)
+    raise ValueError(f"{path}: no model config next to the .tflite file (looked for "
+                     f"{', '.join(str(c) for c in candidates)}); copy the run's config.yaml there")
+
+
 def _tflite_predictor(path: Path) -> Predictor:
     try:
-        from tfvton.export import tflite as tflite_export
+        from tfvton.export.tflite import TFLiteRunner
     except ImportError:
-        raise ValueError(f"{path}: TFLite models need `tfvton.export.tflite`, which this installation "
-                         f"lacks") from None
-    factory = getattr(tflite_export, "load_tflite_predictor", None) or getattr(tflite_export, "TFLiteRunner", None)
-    if factory is None:
-        raise ValueError(f"{path}: `tfvton.export.tflite` offers no runner (load_tflite_predictor / "
-                         f"TFLiteRunner); use the SavedModel or the run directory")
-    return _TFLitePredictor(factory(str(path)), path)
+        raise ValueError(f"{path}: TFLite models need `tfvton.export.tflite` and `ai-edge-litert`") from None
+    config = _tflite_config(path)
+    return TFLitePredictor(TFLiteRunner(str(path), config), config, path)
 
 
-class _TFLitePredictor(Predictor):
-    """Adapter over the export code's TFLite runner (raw inputs in, uint8 try-on out)."""
+class TFLitePredictor(Predictor):
+    """A `.tflite` pipeline core run by `tfvton.export.tflite.TFLiteRunner` (LiteRT), batch 1.
+
+    The runner does the one preprocessing in TensorFlow before the interpreter
+    and returns every intermediate, like the Keras pipeline.
+    """
 
     kind = "tflite"
+    has_intermediates = True
 
-    def __init__(self, runner, path: Path):
-        config = getattr(runner, "config", None)
-        if config is None:
-            raise ValueError(f"{path}: the TFLite runner does not expose the model config")
+    def __init__(self, runner, config, path):
         super().__init__(config, path)
         self.runner = runner
 
     def predict(self, raws, preprocessed=None):
-        finals, labels = [], []
-        for raw in raws:
-            result = self.runner(dict(raw)) if callable(self.runner) else self.runner.run(dict(raw))
-            image = np.asarray(result["tryon_image"] if "tryon_image" in result else result["final"])
-            if image.dtype == np.uint8:
-                image = image.astype(np.float32) / 127.5 - 1.0
-            finals.append(image.reshape(image.shape[-3:]))
-            if "parsing_labels" in result:
-                labels.append(np.asarray(result["parsing_labels"]).reshape(image.shape[-3:-1]))
-        out = {"final": np.stack(finals)}
-        out["output"] = out["final"]
-        out["parsing_labels"] = (np.stack(labels).astype(np.uint8) if len(labels) == len(finals)
-                                 else np.zeros(out["final"].shape[:3], np.uint8))
+        keys = ("person_image", "person_parsing", "cloth_image", "cloth_mask", "target_pose_keypoints",
+                "source_pose_keypoints")
+        results = [self.runner.tryon({k: np.asarray(r[k])[None] for k in keys if k in r}) for r in raws]
+        out = {k: np.concatenate([r[k] for r in results]) for k in ("final", "tryon", "warped_cloth", "coarse",
+                                                                     "composition_mask", "parsing")}
+        out["output"] = out["final"] if self.face_refinement else out["tryon"]
+        out["parsing_labels"] = np.argmax(out["parsing"], axis=-1).astype(np.uint8)
         return out
 
 
@@ -292,7 +296,7 @@ def read_source_config(source: PathLike):
         from tfvton.export.saved_model import load_exported_config
 
         return load_exported_config(str(_find_saved_model(path)))
-    return _tflite_predictor(path).config
+    return _tflite_config(path)
 
 
 def load_predictor(source: PathLike) -> Predictor:

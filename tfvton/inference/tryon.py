@@ -85,7 +85,7 @@ def _keypoint_frame(raw: Mapping[str, np.ndarray]):
 
 def tryon_dataset(predictor: Predictor, dataset, out_dir, grid: bool = False, limit: Optional[int] = None,
                   batch_size: int = 4, progress: bool = True, indices: Optional[Sequence[int]] = None,
-                  sheet: Optional[str] = None) -> List[Dict[str, str]]:
+                  sheet=None) -> List[Dict[str, str]]:
     """Runs the try-on on the pairs of an `MPVDataset` (demo, test or train mode).
 
     Args:
@@ -97,7 +97,7 @@ def tryon_dataset(predictor: Predictor, dataset, out_dir, grid: bool = False, li
         batch_size: pairs per forward pass.
         progress: tqdm bar.
         indices: explicit pair indices (overrides `limit`).
-        sheet: file name (in `out_dir`) of one PNG stacking every strip.
+        sheet: path of one PNG stacking every strip (a relative path is taken under `out_dir`).
     Returns:
         one dict per pair: `image` (and `grid`) paths, plus `source`, `target`, `cloth` names.
     Raises:

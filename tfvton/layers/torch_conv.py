@@ -60,3 +60,38 @@ def crop(x, start: int, end: int):
     # Negative Python bounds keep the static shape known (tf.shape bounds would not).
     stop = -end if end else None
     return x[:, start:stop, start:stop, :]
+
+
+def conv2d_by_rows(conv: keras.layers.Conv2D, x):
+    """`conv(x)` for a `'valid'`, stride-1, undilated Conv2D, as one 1xk conv plus shifted row sums.
+
+    A kh x kw kernel with few output channels (the generators' 7x7 heads: 64 -> 3
+    or 4 channels at full resolution) runs far below the machine's rate in
+    oneDNN. Stacking the kh kernel rows into the output channels turns it into a
+    single 1 x kw convolution with kh * C_out outputs, which runs at the rate of
+    a wide convolution (2.7-4.7x faster at 256x192, docs/benchmarks.md), then
+    output row y sums row y + dy of the channel group dy. Same FLOPs, same
+    variables (`conv.kernel`, `conv.bias`, built here if needed), float
+    rounding apart the same result.
+
+    Args:
+        conv: a Keras Conv2D with `padding='valid'`, stride 1, dilation 1.
+        x: (B, H, W, C_in) input, already padded.
+
+    Returns:
+        (B, H - kh + 1, W - kw + 1, C_out), as `conv(x)` (no activation).
+    """
+    if not conv.built:
+        conv.build(x.shape)
+    kernel_h, kernel_w, channels_in, channels_out = conv.kernel.shape
+    kernel = tf.cast(conv.kernel, x.dtype)
+    # (kh, kw, in, out) -> (1, kw, in, kh * out): output channel dy * out + c holds kernel row dy.
+    rows = tf.reshape(tf.transpose(kernel, [1, 2, 0, 3]), [1, kernel_w, channels_in, kernel_h * channels_out])
+    z = tf.nn.conv2d(x, rows, strides=1, padding="VALID")
+    out_h = tf.shape(z)[1] - (kernel_h - 1) if z.shape[1] is None else z.shape[1] - (kernel_h - 1)
+    y = z[:, 0:out_h, :, 0:channels_out]
+    for dy in range(1, kernel_h):
+        y = y + z[:, dy:dy + out_h, :, dy * channels_out:(dy + 1) * channels_out]
+    if conv.use_bias:
+        y = tf.nn.bias_add(y, tf.cast(conv.bias, x.dtype))
+    return y

@@ -6,7 +6,7 @@ import keras
 from tfvton.layers.instance_norm import InstanceNorm
 from tfvton.layers.reflection_pad import ReflectionPad2D
 from tfvton.layers.resnet_block import ResnetBlock
-from tfvton.layers.torch_conv import conv2d, conv2d_transpose, crop, zero_pad
+from tfvton.layers.torch_conv import conv2d, conv2d_by_rows, conv2d_transpose, crop, zero_pad
 from tfvton.layers.tree_block import FUSION_ACTIVATIONS, TreeBlock
 
 BLOCKS = ("tree", "resnet")
@@ -95,7 +95,8 @@ class TreeGenerator(keras.Model):
             # ConvTranspose2d(3, 2, padding=1, output_padding=1): the 'valid' output is 2H + 1;
             # PyTorch drops 1 row at the start and 1 - 1 = 0 at the end -> 2H.
             x = keras.ops.relu(self.norm(crop(deconv(x), 1, 0)))
-        x = self.head_conv(self.pad3(x))
+        # The 7x7 head has 3-4 output channels: as rows it runs 3-5x faster (same variables).
+        x = conv2d_by_rows(self.head_conv, self.pad3(x))
         return keras.ops.tanh(x) if self.with_tanh else x
 
     def compute_output_shape(self, input_shape):

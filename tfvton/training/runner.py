@@ -99,11 +99,16 @@ def export_stage(trainer, stage: algorithm.Stage, run_dir, steps: int) -> Dict[s
     return written
 
 
-def _synchronize_gmm(networks, strategy) -> None:
-    # BatchNorm statistics must span the global batch, not one replica's share.
+def _synchronize_gmm(networks, stage: algorithm.Stage, strategy) -> None:
+    # A trained GMM's BatchNorm statistics must span the global batch, not one
+    # replica's share. The rebuilt GMM takes the original's initial weights, so a
+    # run's initialisation does not depend on the number of replicas.
     gmm = networks.get("gmm")
-    if gmm is not None and strategy.num_replicas_in_sync > 1 and not gmm.synchronized:
-        networks["gmm"] = type(gmm).from_config({**gmm.get_config(), "synchronized": True})
+    if gmm is None or "gmm" not in stage.trains or strategy.num_replicas_in_sync == 1 or gmm.synchronized:
+        return
+    synchronized = type(gmm).from_config({**gmm.get_config(), "synchronized": True})
+    synchronized.set_weights(gmm.get_weights())
+    networks["gmm"] = synchronized
 
 
 def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: int, sample, run_dir=None,
@@ -124,7 +129,7 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
     keras.utils.set_random_seed(config.train.seed)
     with strategy.scope():
         networks = factory.build_networks(config, stage.networks)
-        _synchronize_gmm(networks, strategy)
+        _synchronize_gmm(networks, stage, strategy)
         if run_dir is not None:
             starts = find_start_weights(stage, run_dir, init_from)
             for name, path in starts.items():

@@ -1,0 +1,106 @@
+"""TFLite/LiteRT export: fp32 parity with Keras, fp16/int8 accuracy against fp32, the float
+warp in int8 models, and the `tfvton export` command."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.export.export_helpers import make_parsing_decisive, raw_inputs
+from tests.testing import assert_close
+from tfvton.export import tflite
+
+# Measured on the smoke model (random weights, decisive parsing; 3 synthetic people,
+# 8 calibration examples): int8 with the warp in float gave final PSNR 33.7 dB,
+# SSIM 0.962, warped-garment PSNR 45.2 dB; with the warp quantised 20.3 dB / 0.37 / 11.9 dB.
+# The floors leave ~5 dB / 0.06 of room for calibration noise across machines.
+INT8_FINAL_PSNR_FLOOR = 28.0
+INT8_FINAL_SSIM_FLOOR = 0.9
+INT8_WARP_PSNR_FLOOR = 38.0
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    import keras
+
+    from tfvton.config import load_config
+    from tfvton.networks.factory import build_pipeline
+
+    keras.utils.set_random_seed(0)
+    config = load_config("smoke")
+    pipeline = make_parsing_decisive(build_pipeline(config))
+    return config, pipeline, tflite.convert(pipeline, config, "fp32")
+
+
+def test_fp32_matches_keras(smoke):
+    config, pipeline, model = smoke
+    raw = raw_inputs(batch=2, seed=41)
+    runner = tflite.TFLiteRunner(model, config, num_threads=2)
+    assert set(runner._interpreter.get_signature_list()["serving_default"]["inputs"]) == set(tflite.MODEL_INPUT_KEYS)
+    for example in tflite.model_inputs_from_raw(raw, config):
+        got = runner(example)
+        want = pipeline(example, training=False)
+        for key in tflite.CORE_OUTPUT_KEYS:
+            assert_close(got[key], want[key], atol=1e-4, what=key)
+    outputs = runner.tryon(raw)  # raw arrays -> preprocessing -> interpreter -> uint8
+    assert outputs["tryon_image"].shape == (2, 64, 64, 3) and outputs["tryon_image"].dtype == np.uint8
+    assert outputs["parsing_labels"].shape == (2, 64, 64)
+
+
+def test_warp_tensors_found_in_float_model(smoke):
+    _, _, model = smoke
+    names = tflite.warp_tensor_names(model)
+    assert any("tps_grid" in n for n in names)
+    runtime = tflite.interpreter(model)
+    by_name = {t["name"]: t["index"] for t in runtime.get_tensor_details()}
+    ops = {op["op_name"] for op in runtime._get_ops_details() if any(by_name.get(n) in op["outputs"] for n in names)}
+    assert {"GATHER", "FLOOR"} <= ops  # the bilinear sampler is in the region
+    assert not ops & {"CONV_2D", "TRANSPOSE_CONV", "CONCATENATION"}  # the generators are not
+
+
+def test_representative_inputs_from_real_samples(mpv_root, smoke):
+    config, _, _ = smoke
+    raw = tflite.representative_raw_inputs(config, str(mpv_root), count=3)
+    assert raw["person_image"].shape == (3, 256, 192, 3) and raw["person_parsing"].dtype == np.uint8
+    examples = tflite.model_inputs_from_raw(raw, config)  # resized to the smoke model's 64x64
+    assert [e["source_parse"].shape for e in examples] == [(1, 64, 64, 20)] * 3
+
+
+@pytest.mark.slow
+def test_fp16_and_int8_accuracy_against_fp32(smoke, record_property):
+    config, pipeline, fp32 = smoke
+    calibration = tflite.model_inputs_from_raw(tflite.representative_raw_inputs(config, count=8), config)
+    models = {
+        "fp32": fp32,
+        "fp16": tflite.convert(pipeline, config, "fp16"),
+        "int8": tflite.convert(pipeline, config, "int8", calibration, float_model=fp32),
+    }
+    floats = tflite.float_ops(models["int8"])
+    assert floats["GATHER"] >= 4 and "CONV_2D" not in floats  # warp float, generators integer
+    table = tflite.measure_variants(models, config, raw_inputs(batch=3, seed=42), timing_runs=1)
+    print("\n" + tflite.format_table(table))
+    record_property("tflite_table", tflite.format_table(table))
+    fp16, int8 = table["fp16"]["accuracy"], table["int8"]["accuracy"]
+    assert fp16["final"]["max_abs"] <= 1e-2 and fp16["warped_cloth"]["max_abs"] <= 2e-2
+    assert int8["final"]["psnr"] >= INT8_FINAL_PSNR_FLOOR
+    assert int8["final"]["ssim"] >= INT8_FINAL_SSIM_FLOOR
+    assert int8["warped_cloth"]["psnr"] >= INT8_WARP_PSNR_FLOOR
+    assert table["int8"]["bytes"] < table["fp16"]["bytes"] < table["fp32"]["bytes"]
+
+
+@pytest.mark.slow
+def test_export_command_writes_saved_model_and_tflite(smoke, tmp_path, capsys):
+    from tfvton.cli import main
+    from tfvton.networks.factory import GENERATOR_NAMES, save_run
+
+    config, pipeline, _ = smoke
+    networks = {name: getattr(pipeline, name) for name in GENERATOR_NAMES}
+    run_dir = save_run(tmp_path / "run", config, networks)
+    out = tmp_path / "models"
+    code = main(["export", "--run-dir", str(run_dir), "--out", str(out), "--version", "2", "--tflite", "fp32"])
+    assert code == 0
+    assert (out / "tfvton" / "2" / "saved_model.pb").is_file()
+    assert (out / "tfvton" / "2" / "assets.extra" / "tf_serving_warmup_requests").is_file()
+    assert (out / "tflite" / "2" / "tfvton_fp32.tflite").is_file()
+    printed = capsys.readouterr().out
+    assert "fp32" in printed and "ms/try-on" in printed
+    assert main(["export", "--run-dir", str(run_dir), "--out", str(out), "--version", "2"]) == 2  # exists

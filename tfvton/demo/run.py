@@ -1,0 +1,242 @@
+"""`tfvton demo` end to end: SynthMPV -> staged training on a time budget -> evaluation -> grids
+-> real MPV samples -> SavedModel + TFLite export -> `report.html` and `metrics.json`.
+
+Everything goes under one output folder:
+
+    OUT/report.html, OUT/metrics.json, OUT/summary.json
+    OUT/data/synthmpv/          the generated dataset (MPV layout)
+    OUT/run/                    the run directory (config.yaml, weights/, logs/<stage>/train.csv, samples/)
+    OUT/grids/*.png             test pairs, cross-garment pairs, real MPV samples
+    OUT/plots/loss_<stage>.png  loss curves from the training CSV logs
+    OUT/tryon/mpv/*.png         try-on images of the real samples
+    OUT/export/saved_model/tfvton/1/, OUT/export/tflite/tfvton_fp32.tflite
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+STAGES = ("gmm", "parsing", "appearance", "face", "joint")
+
+# Demo settings on top of the preset, per preset. Why, for `small` (measured on 2 busy cores):
+# - VGG19 perceptual/style terms use relu1_1 only: the preset's five layers (up to relu5_1,
+#   64-512 channels at 256x192) made an appearance step ~2x slower, and with the default
+#   random VGG weights the deep layers carry little signal anyway (docs/metrics.md, demo notes).
+# - batch 2: the same pixels per second, twice the updates in a budget of minutes.
+# - a loss row every 5 steps for the curves.
+DEMO_OVERRIDES = {
+    "small": ["loss.vgg_layers=[block1_conv1]", "loss.vgg_layer_weights=[1.0]", "train.batch_size=2",
+              "train.log_every=5"],
+    "smoke": ["train.log_every=2"],
+}
+# Identities of the generated dataset (3 poses each: 6 train or test pairs per identity).
+DEFAULT_IDENTITIES = {"small": 80, "smoke": 8}
+
+__all__ = ["run_demo", "STAGES", "DEMO_OVERRIDES"]
+
+
+class _Clock:
+    """Named phases with wall times, for the report and the terminal summary."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.phases: List[Dict[str, object]] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def phase(self, name: str, seconds: float, note: str = "") -> None:
+        self.phases.append({"phase": name, "seconds": round(seconds, 1), "note": note})
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _frame_of(path) -> tuple:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size[1], image.size[0]
+
+
+def _test_grid(dataset, rows, predictor) -> np.ndarray:
+    """Strips (plus the ground-truth target) of the collected test examples."""
+    from tfvton.inference.grid import STRIP_COLUMNS, stack_rows, strip_tiles, titled_row
+    from tfvton.metrics.evaluation import to_uint8
+
+    strips = []
+    for index, example, outputs in rows:
+        keypoints = dataset.keypoints(index)["target_pose_keypoints"]
+        frame = _frame_of(dataset.files(index)["target_image"])
+        tiles = strip_tiles(example, outputs, keypoints, frame) + [to_uint8(example["target_image"])]
+        strips.append(titled_row(tiles, STRIP_COLUMNS + ("target (truth)",) if not strips else None))
+    return stack_rows(strips)
+
+
+def _export(pipeline, config, predictor, raw, out: Path, clock: _Clock, log) -> Dict[str, object]:
+    """SavedModel + TFLite fp32, each reloaded and compared with the Keras pipeline on one input."""
+    result: Dict[str, object] = {}
+    keras_out = predictor.predict([raw])["final"][0]
+    try:
+        from tfvton.export.saved_model import export_saved_model
+        from tfvton.inference.predictor import SavedModelPredictor
+
+        t = time.perf_counter()
+        version_dir = export_saved_model(pipeline, config, str(out / "saved_model"), overwrite=True,
+                                         warmup=True)
+        served = SavedModelPredictor(version_dir).predict([raw])["final"][0]
+        diff = float(np.abs(served - keras_out).max())
+        clock.phase("export SavedModel", time.perf_counter() - t, f"max |SavedModel - Keras| {diff:.4f}")
+        result["saved_model"] = {"path": str(version_dir), "max_abs_diff_vs_keras": diff}
+        log(f"[demo] SavedModel: {version_dir} (max |diff| vs Keras {diff:.4f} on [-1, 1])")
+    except Exception as e:  # the demo reports what failed and carries on
+        result["saved_model"] = {"error": f"{type(e).__name__}: {e}"}
+        log(f"[demo] SavedModel export failed: {e}")
+    try:
+        from tfvton.export import tflite
+
+        t = time.perf_counter()
+        paths = tflite.export_tflite(pipeline, config, str(out / "tflite"), variants=("fp32",))
+        runner = tflite.TFLiteRunner(paths["fp32"], config)
+        batched = {k: np.asarray(v)[None] for k, v in raw.items()}
+        lite = runner.tryon(batched)["final"][0]
+        diff = float(np.abs(lite - keras_out).max())
+        clock.phase("export TFLite fp32", time.perf_counter() - t, f"max |TFLite - Keras| {diff:.4f}")
+        result["tflite"] = {"path": paths["fp32"], "max_abs_diff_vs_keras": diff,
+                            "megabytes": round(Path(paths["fp32"]).stat().st_size / 1e6, 2)}
+        log(f"[demo] TFLite: {paths['fp32']} (max |diff| vs Keras {diff:.4f})")
+    except Exception as e:
+        result["tflite"] = {"error": f"{type(e).__name__}: {e}"}
+        log(f"[demo] TFLite export failed: {e}")
+    return result
+
+
+def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", overrides: Sequence[str] = (),
+             identities: Optional[int] = None, export: bool = True, seed: int = 0, max_steps: int = 5000,
+             reserve_fraction: float = 0.22, verbose: int = 1, log: Callable[[str], None] = _log) -> Dict:
+    """Runs the whole demo; returns the summary (also written to OUT/summary.json).
+
+    Args:
+        out: output folder.
+        minutes: the wall-clock budget of the whole demo.
+        mpv_root: folder with real MPV samples (demo.txt); skipped when None or absent.
+        preset: config preset (`small`; `smoke` for tests).
+        overrides: extra `key=value` config overrides.
+        identities: SynthMPV identities (default per preset).
+        export: export SavedModel and TFLite.
+        seed: dataset and training seed.
+        max_steps: step cap per stage.
+        reserve_fraction: share of the budget kept for everything after training.
+        verbose: Keras progress bars during training.
+        log: where progress lines go.
+    """
+    from tfvton.config import load_config
+
+    clock = _Clock()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    budget = float(minutes) * 60.0
+    config = load_config(preset, list(DEMO_OVERRIDES.get(preset, [])) + [f"train.seed={seed}"] + list(overrides))
+    height, width = config.data.height, config.data.width
+    log(f"[demo] budget {minutes:g} min; preset {preset} ({height}x{width}, ngf {config.model.ngf}, "
+        f"batch {config.train.batch_size}); output in {out}")
+
+    # 1. Data.
+    from tfvton.data.synth import generate
+
+    t = time.perf_counter()
+    data_dir = out / "data" / "synthmpv"
+    n_ids = identities or DEFAULT_IDENTITIES.get(preset, 40)
+    meta = generate(data_dir, identities=n_ids, poses_per_identity=3, size=(height, width), seed=seed,
+                    workers=0, progress=True)
+    clock.phase("SynthMPV", time.perf_counter() - t, f"{n_ids} identities, {meta['counts']}")
+
+    # 2. Training on the time left, minus the reserve for evaluation, grids, export and the report.
+    from tfvton.data import MPVDataset
+    from tfvton.demo.timed_training import train_all_for
+    from tfvton.training.inputs import MPVSource
+
+    run_dir = out / "run"
+    data = MPVSource.from_config(str(data_dir), config)
+    reserve = budget * reserve_fraction if export else budget * reserve_fraction * 0.6
+    train_seconds = max(30.0, budget - clock.elapsed() - reserve)
+    t = time.perf_counter()
+    stages = [s for s in STAGES if s != "face" or config.model.face_refinement]
+    training = train_all_for(config, run_dir, data, train_seconds, stages, max_steps, verbose=verbose, log=log)
+    clock.phase("training", time.perf_counter() - t,
+                ", ".join(f"{r['stage']} {r['steps']}" for r in training) + " steps")
+
+    # 3. Evaluation on the test split, collecting the first examples for the grid.
+    from tfvton.inference.predictor import KerasPredictor
+    from tfvton.metrics.evaluation import evaluate_predictor, format_table
+
+    t = time.perf_counter()
+    predictor = KerasPredictor.from_run_dir(run_dir)
+    test = MPVDataset.from_config(str(data_dir), None, "test", config.data)
+    rows = []
+
+    def collect(first, batch, outputs):
+        for j in range(len(batch["source_image"])):
+            if len(rows) < 6:
+                rows.append((first + j, {k: v[j] for k, v in batch.items()}, {k: v[j] for k, v in outputs.items()}))
+
+    metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=collect, progress=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    clock.phase("evaluation", time.perf_counter() - t, f"{metrics['meta']['pairs']} test pairs")
+    log("\n" + format_table(metrics))
+
+    # 4. Grids: test pairs (with ground truth), cross-garment pairs, real MPV samples.
+    from tfvton.inference.grid import save_png
+    from tfvton.inference.tryon import tryon_dataset
+
+    t = time.perf_counter()
+    grids: Dict[str, str] = {}
+    save_png(_test_grid(test, rows, predictor), out / "grids" / "test_pairs.png")
+    grids["test pairs (same garment, target photo as ground truth)"] = str(out / "grids" / "test_pairs.png")
+    cross = MPVDataset.from_config(str(data_dir), data_dir / "demo.txt", "demo", config.data)
+    tryon_dataset(predictor, cross, out / "tryon" / "cross_garment", limit=6, progress=False,
+                  sheet=out / "grids" / "cross_garment.png")
+    grids["cross-garment pairs (another identity's garment, demo.txt)"] = str(out / "grids" / "cross_garment.png")
+    mpv_written = []
+    if mpv_root and (Path(mpv_root) / "demo.txt").is_file():
+        real = MPVDataset.from_config(str(mpv_root), Path(mpv_root) / "demo.txt", "demo", config.data,
+                                      progress=False)
+        mpv_written = tryon_dataset(predictor, real, out / "tryon" / "mpv", progress=False,
+                                    sheet=out / "grids" / "mpv_samples.png")
+        grids["real MPV samples (trained on synthetic data only: not meant to look good)"] = \
+            str(out / "grids" / "mpv_samples.png")
+    elif mpv_root:
+        log(f"[demo] no demo.txt under {mpv_root}: real samples skipped")
+    clock.phase("grids and try-on", time.perf_counter() - t, f"{len(mpv_written)} real samples")
+
+    # 5. Export.
+    exports: Dict[str, object] = {}
+    if export:
+        exports = _export(predictor.pipeline, config, predictor, test.raw(0), out / "export", clock, log)
+
+    # 6. Report.
+    from tfvton.demo.report import write_report
+
+    t = time.perf_counter()
+    summary = {
+        "budget_minutes": minutes, "preset": preset, "overrides": list(DEMO_OVERRIDES.get(preset, [])) +
+        list(overrides), "size": [height, width], "identities": n_ids, "dataset": meta["counts"],
+        "training": [{k: v for k, v in r.items()} for r in training], "metrics": metrics, "exports": exports,
+        "grids": grids, "run_dir": str(run_dir), "data_dir": str(data_dir),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+    }
+    report_path = write_report(out, summary, clock)
+    clock.phase("report", time.perf_counter() - t)
+    summary["timings"] = clock.phases
+    summary["total_seconds"] = round(clock.elapsed(), 1)
+    summary["report"] = str(report_path)
+    write_report(out, summary, clock)  # again, with the final timings
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary

@@ -1,0 +1,132 @@
+"""Stages of Algorithm 1 trained on a wall-clock budget (for `tfvton demo`).
+
+`tfvton train` runs each stage to a fixed step budget. A demo must instead
+finish in a given time on whatever machine it runs on, so each stage here gets
+a time slice: the trainer runs until the slice is used up (or a step cap is
+reached) and then exports its networks exactly as `tfvton train` does
+(`tfvton.training.runner.export_stage`), so the run directory is an ordinary
+one: `load_run`, `tfvton evaluate`, `tfvton export` all read it.
+
+Step times are measured as the stage runs: the first step (graph tracing) and
+the median of the following ones are reported, and the slice of each later
+stage is sized from the time actually left (a stage that finishes early hands
+its time on).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import keras
+import numpy as np
+
+# Share of the training time each stage gets (re-normalised over the stages left).
+DEFAULT_SHARES = {"gmm": 0.10, "parsing": 0.20, "appearance": 0.42, "face": 0.10, "joint": 0.18}
+
+__all__ = ["DEFAULT_SHARES", "TimeBudget", "train_stage_for", "train_all_for"]
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit` once `seconds` have passed since `start` (after at least `min_steps` steps)
+    or at `max_steps`; records the duration of every step."""
+
+    def __init__(self, seconds: float, start: float, min_steps: int = 2, max_steps: Optional[int] = None):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.start = float(start)
+        self.min_steps = int(min_steps)
+        self.max_steps = max_steps
+        self.step_times: List[float] = []
+        self._t = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.step_times.append(now - self._t)
+        done = len(self.step_times)
+        if self.max_steps is not None and done >= self.max_steps:
+            self.model.stop_training = True
+        elif done >= self.min_steps:
+            # Stop when one more step would overrun the slice.
+            typical = float(np.median(self.step_times[1:])) if done > 1 else self.step_times[0]
+            if now - self.start + typical > self.seconds:
+                self.model.stop_training = True
+
+
+def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_steps: int,
+                    min_steps: int = 2, verbose: int = 1) -> Dict[str, object]:
+    """Trains one stage for about `seconds` (building included) and exports it.
+
+    Args:
+        config: the run's `Config`.
+        stage_name: `gmm`, `parsing`, `appearance`, `face` or `joint`.
+        run_dir: the run directory (start weights are read from the earlier stages' exports).
+        data: a `tfvton.training.inputs` source (`MPVSource`).
+        seconds: the stage's time slice.
+        max_steps: step cap.
+        min_steps: steps run even when the slice is already used up by building and tracing.
+        verbose: Keras progress bar (1) or silent (0).
+    Returns:
+        dict: `stage`, `steps`, `seconds`, `build_seconds`, `first_step_seconds`
+        (graph tracing included), `step_seconds` (median of the others), `losses` (last logs).
+    """
+    import tensorflow as tf
+
+    from tfvton.training import algorithm, callbacks as cbs, runner
+
+    start = time.perf_counter()
+    stage = algorithm.STAGES[stage_name]
+    run_dir = Path(run_dir)
+    strategy = tf.distribute.get_strategy()
+    sample = data.sample_batch(4)
+    trainer = runner.build_stage_trainer(config, stage, strategy, max_steps, sample, run_dir, verbose=0)
+    build_seconds = time.perf_counter() - start
+    log_dir = run_dir / "logs" / stage.name
+    log_dir.mkdir(parents=True, exist_ok=True)
+    budget = TimeBudget(seconds, start, min_steps=min_steps, max_steps=max_steps)
+    every = max(1, min(config.train.log_every, max_steps))
+    callbacks = [cbs.NanGuard(stage.name), budget, cbs.StepInLogs(),
+                 keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=False)]
+    # No ImageGrids: tracing the trainer's `visuals` costs seconds per stage; the demo draws its own grids.
+    history = trainer.fit(data.dataset(config.train.batch_size, 0), epochs=-(-max_steps // every),
+                          steps_per_epoch=every, callbacks=callbacks, verbose=verbose)
+    steps = int(trainer.step.numpy())
+    runner.export_stage(trainer, stage, run_dir, steps)
+    times = budget.step_times
+    return {
+        "stage": stage.name, "steps": steps, "seconds": time.perf_counter() - start,
+        "build_seconds": build_seconds, "first_step_seconds": times[0] if times else float("nan"),
+        "step_seconds": float(np.median(times[1:])) if len(times) > 1 else float("nan"),
+        "losses": {k: float(v[-1]) for k, v in history.history.items() if v and not k.startswith("val_")},
+    }
+
+
+def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], max_steps: int,
+                  shares: Mapping[str, float] = None, verbose: int = 1, log=print) -> List[Dict[str, object]]:
+    """Runs `stages` in order within `seconds` in total (see module docstring).
+
+    Returns:
+        one `train_stage_for` result per stage.
+    """
+    from tfvton.config import save_config
+    from tfvton.networks import factory
+
+    shares = dict(shares or DEFAULT_SHARES)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, run_dir / factory.CONFIG_FILE)
+    deadline = time.perf_counter() + seconds
+    results = []
+    for i, name in enumerate(stages):
+        left = [s for s in stages[i:]]
+        weight = shares.get(name, 0.1) / sum(shares.get(s, 0.1) for s in left)
+        slice_seconds = max(0.0, deadline - time.perf_counter()) * weight
+        log(f"[demo] stage {name}: {slice_seconds:.0f} s slice (max {max_steps} steps)")
+        result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose)
+        log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s "
+            f"(first step {result['first_step_seconds']:.1f} s, then {result['step_seconds']:.2f} s/step)")
+        results.append(result)
+    return results
