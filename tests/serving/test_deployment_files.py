@@ -23,7 +23,7 @@ def test_models_config_parses_and_matches_the_compose_mount():
     service = compose["services"]["tfvton"]
     assert service["image"].startswith("tensorflow/serving:")
     assert {"8500:8500", "8501:8501"} <= set(service["ports"])
-    mounts = {volume.split(":")[1] for volume in service["volumes"]}
+    mounts = {volume.rsplit(":", 2)[1] for volume in service["volumes"]}  # HOST:CONTAINER:ro
     assert {"/models", "/config/models.config", "/config/batching_parameters.txt"} <= mounts
     flags = dict(arg.lstrip("-").split("=", 1) for arg in service["command"])
     assert flags["model_config_file"] == "/config/models.config"

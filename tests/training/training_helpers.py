@@ -77,3 +77,26 @@ def random_dataset(num_examples=4, batch_size=2, height=64, width=64, seed=0):
 
     examples = random_batch(num_examples, height, width, seed)
     return tf.data.Dataset.from_tensor_slices(examples).repeat().batch(batch_size, drop_remainder=True)
+
+
+# Tiny widths for the training tests (on top of the `smoke` preset): one block per
+# generator/discriminator, a 3-level U-Net, VGG up to relu1_1 only.
+TINY_OVERRIDES = (
+    "model.n_blocks=1", "model.d_blocks=1", "model.d_layers=1", "model.parsing_downsamplings=3",
+    "loss.vgg_layers=[block1_conv1]", "loss.vgg_layer_weights=[1.0]",
+)
+
+
+def tiny_config(*overrides):
+    """The `smoke` preset with `TINY_OVERRIDES` and the given `section.key=value` overrides."""
+    from tfvton.config import load_config
+
+    return load_config("smoke", list(TINY_OVERRIDES) + list(overrides))
+
+
+def make_synth(root, identities=3, poses=2, size=(64, 64), seed=0):
+    """A tiny SynthMPV dataset written by the synth package; returns its root."""
+    from tfvton.data.synth import generate
+
+    generate(root, identities=identities, poses_per_identity=poses, size=size, seed=seed, workers=1, vis=False)
+    return root

@@ -91,3 +91,55 @@ def ablation_variants() -> Dict[str, Dict[str, bool]]:
         variants[f"+{key}"] = {**BASELINE, key: True}
     variants["all"] = dict(OPTIMISED)
     return variants
+
+
+def run_ablation(config, runs: int = 10, threads_note: str = "", log=None) -> Dict[str, Dict[str, float]]:
+    """Times `ablation_variants` on the config's appearance generator (random weights, batch 1).
+
+    CPU seconds (all threads) are the figure to compare: they measure work and
+    stay stable on shared cores; wall seconds are reported too.
+    """
+    import numpy as np
+
+    from tfvton.bench.probe import matmul_probe
+    from tfvton.bench.timing import time_callable
+    from tfvton.networks.factory import build_networks
+
+    log = log or (lambda message: None)
+    model = build_networks(config, ["appearance_generator"])["appearance_generator"]
+    if model.block != "tree" or model.fusion_activation != "none":
+        raise ValueError("tfvton/bench/ablation.py: the ablation covers tree blocks without fusion activation")
+    height, width = config.data.height, config.data.width
+    x = tf.constant(np.random.default_rng(0).normal(size=(1, height, width, 26)).astype(np.float32))
+    spec = [tf.TensorSpec(x.shape, tf.float32)]
+    functions = {"layers (now)": tf.function(lambda t: model(t, training=False), input_signature=spec)}
+    for name, opts in ablation_variants().items():
+        functions[name] = tf.function(lambda t, o=opts: tree_generator_forward(model, t, o), input_signature=spec)
+    reference = functions["baseline"](x).numpy()
+    report = {}
+    timings = {name: time_callable(lambda f=f: f(x), runs=1, warmup=1) for name, f in functions.items()}
+    for _ in range(max(runs - 1, 0)):  # interleaved, so load changes hit every variant alike
+        for name, f in functions.items():
+            extra = time_callable(lambda f=f: f(x), runs=1, warmup=0)
+            timings[name].wall_s += extra.wall_s
+            timings[name].cpu_s += extra.cpu_s
+    base = timings["baseline"]
+    for name, f in functions.items():
+        t = timings[name]
+        report[name] = {**t.as_dict(), "cpu_ratio": t.cpu_min_s / base.cpu_min_s,
+                        "wall_ratio": t.min_s / base.min_s,
+                        "max_abs_diff": float(np.abs(f(x).numpy() - reference).max())}
+        log(f"ablation {name:18s} cpu min {t.cpu_min_s:.3f}s ({report[name]['cpu_ratio']:.3f}x) "
+            f"wall min {t.min_s:.3f}s")
+    report["matmul_gflops"] = {"value": matmul_probe(runs=5).gflops}
+    return report
+
+
+def format_table(report) -> str:
+    lines = ["Tree generator fp32 ablation (appearance generator, batch 1): CPU-time ratio to the baseline"]
+    for name, m in report.items():
+        if name == "matmul_gflops":
+            continue
+        lines.append(f"{name:18s} cpu min {m['cpu_min_s']:.3f} s  x{m['cpu_ratio']:.3f}   wall min "
+                     f"{m['min_s']:.3f} s  x{m['wall_ratio']:.3f}   max |diff| {m['max_abs_diff']:.2e}")
+    return "\n".join(lines)

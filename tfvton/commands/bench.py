@@ -1,10 +1,101 @@
-"""`tfvton bench` (issue 8): placeholder until that issue lands."""
-from tfvton.commands.common import not_yet
+"""`tfvton bench`: latency, FLOPs, memory and quality of every variant of every network.
+
+Example:
+    tfvton bench --preset paper --variants savedmodel,bf16,bf16+crop,tflite-int8 --json bench.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "Benchmark latency, memory and FLOPs of every network."
 
 
-def add_arguments(parser):
-    parser.add_argument("--json", help="output location")
+def _csv(text: str):
+    return tuple(part.strip() for part in text.split(",") if part.strip() and part.strip() != "none")
 
 
-def run(args):
-    return not_yet("bench", 8)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="paper",
+                        help="config preset (paper, small, mobile, smoke) or a YAML path (default: paper)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one config value, e.g. --set model.n_blocks=4 (repeatable)")
+    parser.add_argument("--variants", type=_csv, default=None,
+                        help="comma-separated: keras, function, xla, savedmodel, bf16, tflite-fp32, tflite-fp16, "
+                             "tflite-int8, each optionally +crop (face refinement on a crop); none for only --train / "
+                             "--ablation (default: function,savedmodel,bf16)")
+    parser.add_argument("--batch", type=int, default=1, help="examples per call (default 1)")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per measurement (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="intra-op / interpreter threads (default 2)")
+    parser.add_argument("--mpv-root", default=None,
+                        help="MPV-layout inputs (default: the five real samples when present, else synthetic)")
+    parser.add_argument("--run", dest="run_dir", default=None,
+                        help="load the generators from this run directory (default: seeded random weights)")
+    parser.add_argument("--face-crop", type=int, default=None,
+                        help="crop side for +crop variants (default: model.face_crop of the preset)")
+    parser.add_argument("--bf16-gmm", action="store_true", help="run the GMM in bf16 too (default fp32)")
+    parser.add_argument("--no-networks", action="store_true", help="only time the whole pipeline")
+    parser.add_argument("--no-end-to-end", action="store_true", help="only time the networks one by one")
+    parser.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM against fp32")
+    parser.add_argument("--train", action="store_true",
+                        help="also time one training step per stage (see tfvton.bench.train)")
+    parser.add_argument("--train-stages", type=_csv, default=("appearance",),
+                        help="stages timed by --train (default: appearance; any of gmm, parsing, appearance, "
+                             "face, joint)")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also time the Tree generator's fp32 optimisations one by one")
+    parser.add_argument("--seed", type=int, default=0, help="weights and synthetic inputs (default 0)")
+    parser.add_argument("--workdir", default=None, help="keep SavedModels / .tflite files here")
+    parser.add_argument("--json", default=None, help="write the report as JSON to this path")
+
+
+def run(args) -> int:
+    import os
+    import sys
+    from pathlib import Path
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfvton.bench import runner
+
+    runner.configure_threads(args.threads)  # before TensorFlow runs anything
+    from tfvton.config import load_config
+
+    config = load_config(args.preset, args.overrides)
+    mpv_root = args.mpv_root
+    if mpv_root is None:
+        default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mpv_samples"
+        mpv_root = str(default) if (default / "demo.txt").exists() else None
+    face_crop = args.face_crop or getattr(config.model, "face_crop", 64)
+    options = runner.BenchOptions(
+        variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch, runs=args.runs, warmup=args.warmup,
+        threads=args.threads, networks=not args.no_networks, end_to_end=not args.no_end_to_end,
+        quality=not args.no_quality, mpv_root=mpv_root, run_dir=args.run_dir, face_crop=face_crop,
+        bf16_gmm=args.bf16_gmm, seed=args.seed, workdir=args.workdir,
+        log=lambda message: print(message, file=sys.stderr, flush=True))
+    try:
+        report = runner.run_benchmark(config, options)
+    except ValueError as error:
+        print(f"tfvton bench: {error}", file=sys.stderr)
+        return 2
+    if args.train:
+        from tfvton.bench import train as train_bench
+
+        examples, _ = runner.real_format_examples(config, mpv_root)
+        report["train"] = train_bench.run_train_benchmark(config, examples, stages=args.train_stages,
+                                                          batch=args.batch, runs=args.runs, warmup=args.warmup,
+                                                          log=options.log)
+    if args.ablation:
+        from tfvton.bench import ablation
+
+        report["ablation"] = ablation.run_ablation(config, runs=args.runs, log=options.log)
+    print(runner.format_table(report))
+    if "train" in report:
+        print(train_bench.format_table(report["train"]))
+    if "ablation" in report:
+        print(ablation.format_table(report["ablation"]))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=False))
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0

@@ -53,14 +53,18 @@ def make_scorer(args):
 
 def run(args) -> int:
     from tfvton.data import DataError, MPVDataset
-    from tfvton.inference.predictor import load_predictor
+    from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_table
 
     try:
-        predictor = load_predictor(args.run_dir)
-        config = predictor.config
+        # Data first: a bad pair list or file is reported before the model is loaded.
+        config = read_source_config(args.run_dir)
         dataset = MPVDataset.from_config(args.data_root, args.pairs, args.split, config.data,
                                          progress=not args.quiet)
+        if not dataset.has_target:
+            raise ValueError(f"{dataset.pairs_file}: a demo list (pose JSONs, no target photos) cannot be "
+                             f"evaluated; give a list in `source target cloth split` form")
+        predictor = load_predictor(args.run_dir)
         scorer = make_scorer(args)
         results = evaluate_predictor(predictor, dataset, limit=args.limit, batch_size=args.batch_size,
                                      scorer=scorer, splits=args.splits, progress=not args.quiet)

@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-image-bytes", type=int, default=None,
                         help="largest encoded image predict_bytes accepts (default 4 MiB)")
     parser.add_argument("--no-warmup", action="store_true", help="skip assets.extra/tf_serving_warmup_requests")
+    parser.add_argument("--warmup-batch-sizes", default="1", metavar="SIZES",
+                        help="batch sizes the warm-up requests cover, e.g. 1,2,4,8 to match the server's "
+                             "allowed_batch_sizes (default: 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
 
 
@@ -56,6 +59,14 @@ def run(args) -> int:
     if unknown:
         print(f"tfvton export: --tflite: unknown variant(s) {', '.join(unknown)}; "
               f"choose from {', '.join(tflite_lib.VARIANTS)}", file=sys.stderr)
+        return 2
+    try:
+        warmup_sizes = [int(v) for v in args.warmup_batch_sizes.split(",") if v.strip()]
+    except ValueError:
+        warmup_sizes = []
+    if not warmup_sizes or min(warmup_sizes) <= 0:
+        print(f"tfvton export: --warmup-batch-sizes must be positive integers, got {args.warmup_batch_sizes!r}",
+              file=sys.stderr)
         return 2
     if args.version <= 0:
         print(f"tfvton export: --version must be a positive integer, got {args.version}", file=sys.stderr)
@@ -77,7 +88,7 @@ def run(args) -> int:
     try:
         version_dir = saved_model.export_saved_model(
             pipeline, config, args.out, args.model_name, args.version, args.intermediates,
-            warmup=not args.no_warmup, overwrite=args.overwrite, **kwargs)
+            warmup=not args.no_warmup, warmup_batch_sizes=warmup_sizes, overwrite=args.overwrite, **kwargs)
     except FileExistsError as error:
         print(f"tfvton export: {error} (--overwrite)", file=sys.stderr)
         return 2

@@ -66,6 +66,13 @@ class ModelConfig:
             is the "w/o face refinement" ablation: the output is the composed
             try-on before face refinement (`tryon`), and the face stage is not
             needed.
+        face_mode: `full` (official: the face generator runs on the whole frame)
+            or `crop` (it runs on a `face_crop` x `face_crop` square around
+            the face and its output is pasted back; `tfvton.layers.FaceCrop`).
+            `crop` is a different model (instance-norm statistics over the crop),
+            for face generators trained that way, never for official weights.
+        face_crop: side of the face crop in pixels (multiple of 4, >= 20,
+            at most the image height and width).
     """
 
     ngf: int = 64
@@ -81,8 +88,14 @@ class ModelConfig:
     d_blocks: int = 3
     d_layers: int = 3
     face_refinement: bool = True
+    face_mode: str = "full"
+    face_crop: int = 64
 
     def __post_init__(self):
+        if self.face_mode not in ("full", "crop"):
+            raise ValueError(f"model.face_mode must be 'full' or 'crop', got {self.face_mode!r}")
+        if self.face_crop < 20 or self.face_crop % 4:
+            raise ValueError(f"model.face_crop must be a multiple of 4 and >= 20, got {self.face_crop}")
         if self.block not in ("tree", "resnet"):
             raise ValueError(f"model.block must be 'tree' or 'resnet', got {self.block!r}")
         if self.fusion_activation not in ("none", "relu"):

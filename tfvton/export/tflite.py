@@ -37,9 +37,14 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from tfvton.data import transforms
+from tfvton.networks.pipeline import INPUT_KEYS as MODEL_INPUT_KEYS
+
 VARIANTS = ("fp32", "fp16", "int8")
-MODEL_INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
-                    "cloth_image", "cloth_mask")
+# Channels of the pipeline's model tensors (docs/architecture.md).
+MODEL_INPUT_CHANNELS = {"source_image": 3, "source_parse": transforms.NUM_LABELS, "source_shape": 1,
+                        "source_head": 3, "target_pose": transforms.NUM_KEYPOINTS, "cloth_image": 3,
+                        "cloth_mask": 1}
 CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
 SIGNATURE_KEY = "serving_default"
 
@@ -83,19 +88,17 @@ def _core_module(pipeline, height: int, width: int):
         def __init__(self, model):
             self.model = model
 
-    channels = {"source_image": 3, "source_parse": 20, "source_shape": 1, "source_head": 3, "target_pose": 18,
-                "cloth_image": 3, "cloth_mask": 1}
-    specs = {key: tf.TensorSpec([1, height, width, channels[key]], tf.float32, name=key)
+    specs = {key: tf.TensorSpec([1, height, width, MODEL_INPUT_CHANNELS[key]], tf.float32, name=key)
              for key in MODEL_INPUT_KEYS}
     module = tf.Module()
     module.model_variables = tracked_variables(pipeline)
     holder = _Holder(pipeline)
 
-    def core(**inputs):
+    def core(inputs):
         outputs = holder.model(inputs, training=False)
         return {key: outputs[key] for key in CORE_OUTPUT_KEYS}
 
-    function = tf.function(lambda inputs: core(**inputs), input_signature=[specs], autograph=False)
+    function = tf.function(core, input_signature=[specs], autograph=False)
     with _tflite_compatible_argmax():
         concrete = function.get_concrete_function()
     module.core = function
@@ -104,8 +107,6 @@ def _core_module(pipeline, height: int, width: int):
 
 def model_inputs_from_raw(raw: Mapping[str, np.ndarray], config) -> List[Dict[str, np.ndarray]]:
     """Raw client inputs (batched arrays) -> one dict of batch-1 model tensors per example."""
-    from tfvton.data import transforms
-
     raw = dict(raw)
     if "source_pose_keypoints" not in raw:  # never read by the pipeline at inference
         raw["source_pose_keypoints"] = np.zeros_like(np.asarray(raw["target_pose_keypoints"], np.float32))

@@ -110,6 +110,7 @@ class KerasPredictor(Predictor):
 
         super().__init__(config, source)
         self.pipeline = pipeline
+        self._batch = None  # the batch size of the first call (the traced one)
         # One traced graph per batch shape: much faster than eager Keras calls on CPU.
         self._forward = tf.function(lambda inputs: pipeline(inputs, training=False), reduce_retracing=True)
 
@@ -124,9 +125,16 @@ class KerasPredictor(Predictor):
         """Runs the pipeline on already preprocessed, batched model tensors."""
         from tfvton.networks.pipeline import INPUT_KEYS
 
-        outputs = self._forward({key: np.asarray(inputs[key], np.float32) for key in INPUT_KEYS})
-        out = {key: np.asarray(outputs[key]) for key in ("warped_cloth", "parsing", "coarse", "tryon", "final",
-                                                          "composition_mask")}
+        feed = {key: np.asarray(inputs[key], np.float32) for key in INPUT_KEYS}
+        n = len(feed["source_image"])
+        if self._batch is None:
+            self._batch = n
+        if n < self._batch:
+            # Pad a short last batch to the traced size: one graph instead of a second trace.
+            feed = {key: np.concatenate([v, np.repeat(v[-1:], self._batch - n, axis=0)]) for key, v in feed.items()}
+        outputs = self._forward(feed)
+        out = {key: np.asarray(outputs[key])[:n] for key in ("warped_cloth", "parsing", "coarse", "tryon", "final",
+                                                              "composition_mask")}
         out["output"] = out["final"] if self.face_refinement else out["tryon"]
         out["parsing_labels"] = np.argmax(out["parsing"], axis=-1).astype(np.uint8)
         return out

@@ -129,6 +129,10 @@ class FaceCrop(keras.layers.Layer):
         self.generator = generator
         self.crop_size = int(crop_size)
 
+    def build(self, input_shape):
+        # Nothing to create: the generator builds itself on its first (cropped) call.
+        self.built = True
+
     def call(self, inputs, source_mask=None, target_mask=None, training=None):
         source_face, tryon_face = inputs[..., :3], inputs[..., 3:6]
         if source_mask is None:

@@ -55,8 +55,10 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> List[float]:
     start = math.floor(lo / step) * step
     ticks = []
     value = start
-    while value <= hi + step * 0.5 and len(ticks) < 20:
+    while len(ticks) < 20:
         ticks.append(round(value, 10))
+        if value >= hi - step * 1e-9:  # the first tick at or above `hi` closes the range
+            break
         value += step
     return ticks
 

@@ -155,7 +155,7 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
 
 
 def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_from=None, verbose: int = 1,
-                loop: str = "auto") -> Dict[str, object]:
+                loop: str = "auto", callbacks=()) -> Dict[str, object]:
     """Trains one stage to its budget, resuming from the stage's newest checkpoint.
 
     Args:
@@ -168,6 +168,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
         init_from: optional run directory to take start weights from.
         verbose: 0 silent, 1 progress bar and messages.
         loop: `auto` (fit, or the custom loop under multi-worker), `fit` or `custom`.
+        callbacks: extra Keras callbacks (run after the built-in ones).
     Returns:
         dict: `stage`, `steps`, `start_step`, `skipped`, `history` (last logs), `trainer`.
     """
@@ -196,6 +197,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
     history = {}
     if start < budget:
         log_dir = run_dir / "logs" / stage.name
+        extra = list(callbacks)
         callbacks = [cbs.NanGuard(stage.name), cbs.StopAtStep(budget), cbs.CheckpointEvery(manager, train.checkpoint_every)]
         if chief:
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +205,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
             callbacks += [cbs.StepInLogs(), keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=True),
                           scalars, cbs.ImageGrids(sample, run_dir / "samples" / stage.name, train.image_every,
                                                   writer=scalars.writer, final=True)]
+        callbacks += extra
         dataset = data.dataset(train.batch_size, start)
         steps_per_epoch = max(1, min(train.log_every, budget))
         use_custom = loop == "custom" or (loop == "auto" and strategy_lib.is_multi_worker(strategy))
@@ -226,7 +229,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
 
 
 def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=None, verbose: int = 1,
-          loop: str = "auto"):
+          loop: str = "auto", callbacks=()):
     """Runs `stage` (or every stage with `all`) in `run_dir`; returns one result dict per stage.
 
     Sets the precision policy, picks the strategy (`train.strategy`) unless one
@@ -241,5 +244,5 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
         save_config(config, run_dir / factory.CONFIG_FILE)
     results = []
     for each in algorithm.resolve_stages(stage):
-        results.append(train_stage(config, each, run_dir, data, strategy, init_from, verbose, loop))
+        results.append(train_stage(config, each, run_dir, data, strategy, init_from, verbose, loop, callbacks))
     return results

@@ -1,0 +1,65 @@
+"""`tfvton evaluate` on a tiny SynthMPV set: the JSON keys, and the baselines recomputed independently."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.testing import assert_close
+from tfvton.cli import main
+from tfvton.data.mpv import read_pair_list
+
+skimage_metrics = pytest.importorskip("skimage.metrics")
+
+
+def _skimage_ssim(a, b):
+    return skimage_metrics.structural_similarity(a.astype(np.float64), b.astype(np.float64), gaussian_weights=True,
+                                                 sigma=1.5, use_sample_covariance=False, data_range=255,
+                                                 channel_axis=-1)
+
+
+def test_evaluate_writes_metrics_json_with_model_and_baselines(tiny_synth, smoke_run_dir, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run_dir, run)
+    # Default output: RUN/metrics.json; --limit keeps the first pairs of the split.
+    assert main(["evaluate", "--run-dir", str(run), "--data-root", str(tiny_synth), "--limit", "4",
+                 "--quiet", "--batch-size", "4"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    for method in ("model", "baseline_source", "baseline_paste"):
+        for key in ("ssim", "mask_ssim", "l1", "psnr"):
+            assert np.isfinite(metrics[method][key]), (method, key)
+        assert -1.0 <= metrics[method]["ssim"] <= 1.0
+        assert metrics[method]["n"] == 4
+    assert metrics["meta"]["pairs"] == 4 and metrics["meta"]["model_output"] == "final"
+    assert "is" not in metrics["model"]  # no InceptionV3 weights offline: skipped, and said so
+    assert "IS / mask-IS skipped" in capsys.readouterr().err
+
+    # The source baseline recomputed from the files with scikit-image (the synth files are at model size).
+    test_pairs = [c for _, c in read_pair_list(tiny_synth / "data_pair.txt") if c[3] == "test"][:4]
+    expected = []
+    for source, target, _, _ in test_pairs:
+        a = np.asarray(Image.open(tiny_synth / "images" / source).convert("RGB"))
+        b = np.asarray(Image.open(tiny_synth / "images" / target).convert("RGB"))
+        expected.append(_skimage_ssim(a, b))
+    assert_close(metrics["baseline_source"]["ssim"], np.mean(expected), atol=1e-6, what="baseline_source SSIM")
+
+    # The paste baseline: the cloth photo over the target's cloth labels (5, 6, 7), then SSIM.
+    expected = []
+    for source, target, cloth, _ in test_pairs:
+        a = np.asarray(Image.open(tiny_synth / "images" / source).convert("RGB"))
+        c = np.asarray(Image.open(tiny_synth / "cloth_image" / cloth).convert("RGB"))
+        b = np.asarray(Image.open(tiny_synth / "images" / target).convert("RGB"))
+        labels = np.asarray(Image.open(tiny_synth / "parse_cihp" / target.replace(".jpg", ".png")))
+        paste = np.where(np.isin(labels, (5, 6, 7))[..., None], c, a)
+        expected.append(_skimage_ssim(paste, b))
+    assert_close(metrics["baseline_paste"]["ssim"], np.mean(expected), atol=1e-6, what="baseline_paste SSIM")
+
+
+def test_evaluate_rejects_a_demo_list(tiny_synth, smoke_run_dir, capsys):
+    assert main(["evaluate", "--run-dir", str(smoke_run_dir), "--data-root", str(tiny_synth),
+                 "--pairs", str(tiny_synth / "demo.txt"), "--quiet", "--no-inception"]) == 1
+    assert "demo" in capsys.readouterr().err
