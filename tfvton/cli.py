@@ -25,6 +25,7 @@ COMMANDS = {
     "convert-official": ("convert_official", "Convert the official PyTorch checkpoints to Keras."),
     "bench": ("bench", "Benchmark latency, memory and FLOPs of every network."),
     "demo": ("demo", "Run the whole system end to end on embedded synthetic data."),
+    "ablate": ("ablate", "Train and evaluate the paper's ablations (SRB-VTON, no attention loss, no face, no joint)."),
 }
 
 

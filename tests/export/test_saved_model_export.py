@@ -193,3 +193,32 @@ def test_warmup_requests_parse_and_run(exported):
     assert {5, 13, 14, 15} <= set(np.unique(arrays["person_parsing"]))
     assert 0.1 < np.mean(arrays["cloth_mask"] == 255) < 0.8
     assert np.count_nonzero(arrays["target_pose_keypoints"][0, :, 2]) >= 12
+
+
+@pytest.mark.slow
+def test_real_samples_at_paper_geometry(mpv_root, tmp_path):
+    """The five MPV demo triplets, from their files, at 256x192: both signatures equal the in-process pipeline."""
+    import keras
+
+    from tests.export.export_helpers import Exported, make_parsing_decisive
+    from tfvton.config import load_config
+    from tfvton.networks.factory import build_pipeline
+    from tfvton.serving.inputs import build_request
+
+    keras.utils.set_random_seed(1)
+    config = load_config("smoke", ["data.height=256", "data.width=192", "data.pose_radius=6"])
+    pipeline = make_parsing_decisive(build_pipeline(config))
+    exported = Exported(saved_model.export_saved_model(pipeline, config, str(tmp_path), "tfvton", 1), config,
+                        pipeline)
+    for line in (mpv_root / "demo.txt").read_text().splitlines():
+        person, pose, cloth, _ = line.split("\t")
+        stem, cloth_stem = person.rsplit(".", 1)[0], cloth.rsplit(".", 1)[0]
+        files = [str(p) for p in (mpv_root / "images" / person, mpv_root / "parse_cihp" / f"{stem}.png",
+                                  mpv_root / "pose_coco" / pose, mpv_root / "cloth_image" / cloth,
+                                  mpv_root / "cloth_mask" / f"{cloth_stem}_mask.png")]
+        arrays = build_request(*files, signature_name="serving_default")
+        want = exported.reference(arrays)
+        for signature in ("serving_default", "predict_bytes"):
+            got = exported.call(build_request(*files, signature_name=signature), signature)
+            assert np.max(np.abs(got["tryon_image"].astype(int) - want["tryon_image"])) <= 1, (line, signature)
+            assert np.mean(got["tryon_image"] == want["tryon_image"]) > 0.999

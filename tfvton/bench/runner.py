@@ -319,8 +319,12 @@ def _specs(arrays):
     return [tf.TensorSpec(a.shape, tf.float32) for a in arrays]
 
 
-def _saved(function, variables, directory: str):
-    """Saves one function (and the variables it reads) as a SavedModel and loads it back."""
+def _saved(function, variables, directory: str, keep_alive: list):
+    """Saves one function (and the variables it reads) as a SavedModel and loads it back.
+
+    The loaded object owns the restored variables; it goes into `keep_alive`,
+    or its function would outlive them.
+    """
     import tensorflow as tf
 
     module = tf.Module()
@@ -328,7 +332,9 @@ def _saved(function, variables, directory: str):
     module.run = function
     function.get_concrete_function()
     tf.saved_model.save(module, directory)
-    return tf.saved_model.load(directory).run
+    loaded = tf.saved_model.load(directory)
+    keep_alive.append(loaded)
+    return loaded.run
 
 
 def _plain_variables(model):
@@ -399,6 +405,7 @@ class _Run:
         self.calibration: Dict[bool, Dict[str, List[Tuple[np.ndarray, ...]]]] = {}
         self.reference_final: Dict[bool, List[np.ndarray]] = {}
         self.sizes: Dict[str, int] = {}
+        self.keep_alive: list = []
 
     # --- models -----------------------------------------------------------
     def bf16_networks(self):
@@ -461,7 +468,7 @@ class _Run:
             function = _network_function(network, name, _specs(arrays), jit_compile=base == "xla")
             if base == "savedmodel":
                 directory = os.path.join(self.workdir, f"savedmodel_{name}{'_crop' if crop else ''}")
-                function = _saved(function, _plain_variables(network), directory)
+                function = _saved(function, _plain_variables(network), directory, self.keep_alive)
             if base.startswith("tflite-"):
                 variant = base.split("-", 1)[1]
                 model = _tflite_convert(function, _plain_variables(network), variant,
@@ -500,7 +507,7 @@ class _Run:
         if base == "savedmodel":
             directory = os.path.join(self.workdir, f"savedmodel_pipeline{'_crop' if crop else ''}")
             variables = [v for name in NETWORKS for v in _plain_variables(self.networks32[name])]
-            function = _saved(function, variables, directory)
+            function = _saved(function, variables, directory, self.keep_alive)
         batch = self.batch_inputs
         if self.options.batch == 1:
             final = lambda example: function(example)["final"]  # noqa: E731

@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="intra-op / interpreter threads (default 2)")
     parser.add_argument("--mpv-root", default=None,
                         help="MPV-layout inputs (default: the five real samples when present, else synthetic)")
+    parser.add_argument("--synthetic", action="store_true", help="use synthetic people even when samples exist")
     parser.add_argument("--run", dest="run_dir", default=None,
                         help="load the generators from this run directory (default: seeded random weights)")
     parser.add_argument("--face-crop", type=int, default=None,
@@ -62,8 +63,8 @@ def run(args) -> int:
     from tfvton.config import load_config
 
     config = load_config(args.preset, args.overrides)
-    mpv_root = args.mpv_root
-    if mpv_root is None:
+    mpv_root = None if args.synthetic else args.mpv_root
+    if mpv_root is None and not args.synthetic:
         default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mpv_samples"
         mpv_root = str(default) if (default / "demo.txt").exists() else None
     face_crop = args.face_crop or getattr(config.model, "face_crop", 64)

@@ -18,8 +18,11 @@ HELP = "Run the whole system end to end on generated data (report in OUT/report.
 def _default_mpv_root():
     # The five real samples shipped next to the checkout (../shared/data/mpv_samples), if present.
     repo = Path(__file__).resolve().parents[2]
-    candidate = repo.parent / "shared" / "data" / "mpv_samples"
-    return candidate if (candidate / "demo.txt").is_file() else None
+    for candidate in (repo.parent / "shared" / "data" / "mpv_samples",
+                      Path.cwd().parent / "shared" / "data" / "mpv_samples"):
+        if (candidate / "demo.txt").is_file():
+            return candidate
+    return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -94,9 +94,12 @@ def run(args) -> int:
 
             pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
             d = read_source_config(args.model).data  # files are checked against the model's geometry
-            dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width, radius=d.pose_radius,
-                                 shape_downsample=d.shape_downsample,
-                                 on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+            from tfvton.inference.tryon import resize_notes_collapsed
+
+            with resize_notes_collapsed():
+                dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
+                                     radius=d.pose_radius, shape_downsample=d.shape_downsample,
+                                     on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
         from tfvton.inference.predictor import load_predictor
 
         predictor = load_predictor(args.model)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 # Share of the training time each stage gets (re-normalised over the stages left).
-DEFAULT_SHARES = {"gmm": 0.10, "parsing": 0.20, "appearance": 0.42, "face": 0.10, "joint": 0.18}
+DEFAULT_SHARES = {"gmm": 0.12, "parsing": 0.15, "appearance": 0.50, "face": 0.08, "joint": 0.15}
 
 __all__ = ["DEFAULT_SHARES", "TimeBudget", "train_stage_for", "train_all_for"]
 

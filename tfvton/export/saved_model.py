@@ -62,7 +62,6 @@ NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
 DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_IMAGE_PIXELS = 2048 * 2048
 INTERMEDIATE_KEYS = ("warped_cloth", "coarse", "composition_mask", "tryon", "final")
-OUTPUT_KEYS = ("tryon_image", "parsing_labels")
 SIGNATURE_KEYS = ("serving_default", "predict_bytes")
 CONFIG_ASSET = os.path.join("assets.extra", "tfvton_config.yaml")
 

@@ -229,6 +229,11 @@ def _tflite_config(path: Path):
     from tfvton.config import load_config
 
     candidates = [path.with_suffix(".yaml"), path.parent / "config.yaml", path.parent / "tfvton_config.yaml"]
+    # `tfvton export` layout: OUT/tflite/<version>/<name>_<variant>.tflite beside the SavedModel
+    # OUT/<name>/<version>/assets.extra/tfvton_config.yaml.
+    if len(path.parents) >= 3 and "_" in path.stem:
+        name = path.stem.rsplit("_", 1)[0]
+        candidates.append(path.parents[2] / name / path.parent.name / "assets.extra" / "tfvton_config.yaml")
     for candidate in candidates:
         if candidate.is_file():
             return load_config(candidate)

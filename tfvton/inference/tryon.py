@@ -6,6 +6,8 @@ official-style strip (`tfvton.inference.grid`).
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -15,7 +17,33 @@ from tfvton.inference.grid import save_png, stack_rows, tryon_strip
 from tfvton.inference.predictor import Predictor, batches
 from tfvton.metrics.evaluation import to_uint8
 
-__all__ = ["output_stem", "tryon_raws", "tryon_dataset"]
+__all__ = ["output_stem", "tryon_raws", "tryon_dataset", "resize_notes_collapsed"]
+
+
+@contextlib.contextmanager
+def resize_notes_collapsed(log=print):
+    """Replaces the data layer's per-file "is WxH, expected ...: resized" warnings by one summary line.
+
+    Files of another size than the model's are expected here (e.g. 256x192 MPV photos and a
+    128x96 model): the one preprocessing resizes them, and one line says so.
+    """
+    resized = []
+
+    def keep(record):
+        if record.levelno == logging.WARNING and "expected %dx%d" in str(record.msg):
+            resized.append(record.args[0] if record.args else "")
+            return False
+        return True
+
+    target = logging.getLogger("tfvton.data.mpv")
+    target.addFilter(keep)
+    try:
+        yield resized
+    finally:
+        target.removeFilter(keep)
+        if resized:
+            log(f"note: {len(resized)} input file(s) differ from the model size and are resized by the "
+                f"preprocessing (images bilinearly, parsing and masks nearest, keypoints scaled)")
 
 
 def output_stem(person: str, cloth: str) -> str:

@@ -46,6 +46,7 @@ def box_offsets(mask, crop_height: int, crop_width: int):
         mask: (B, H, W, 1) (or (B, H, W)) mask, > 0.5 inside.
         crop_height, crop_width: box size, at most H and W.
     """
+    mask = tf.convert_to_tensor(mask)
     if mask.shape.rank == 4:
         mask = mask[..., 0]
     height, width = mask.shape[1], mask.shape[2]

@@ -85,6 +85,30 @@ class _Accumulator:
         return out
 
 
+def _batches(predictor, dataset, n: int, batch_size: int):
+    """Yields (first index, preprocessed batch, outputs, model seconds) over the first `n` pairs.
+
+    A Keras predictor reads the dataset's `tf.data` pipeline (parallel decoding
+    and the one preprocessing in graph mode); other predictors get the raw
+    inputs they need (a SavedModel or TFLite graph preprocesses by itself).
+    """
+    if hasattr(predictor, "run_model_inputs"):
+        first = 0
+        for batch in dataset.as_tf_dataset(batch_size=batch_size).take(-(-n // batch_size)):
+            batch = {k: np.asarray(v)[:n - first] for k, v in batch.items()}
+            t = time.perf_counter()
+            outputs = predictor.run_model_inputs(batch)
+            yield first, batch, outputs, time.perf_counter() - t
+            first += len(batch["source_image"])
+        return
+    for first in range(0, n, batch_size):
+        raws = [dataset.raw(i) for i in range(first, min(first + batch_size, n))]
+        batch = predictor.preprocess(raws)
+        t = time.perf_counter()
+        outputs = predictor.predict(raws, preprocessed=batch)
+        yield first, batch, outputs, time.perf_counter() - t
+
+
 def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_size: int = 8, scorer=None,
                        splits: int = 10, progress: bool = True,
                        on_batch: Optional[Callable[[int, Dict, Dict], None]] = None) -> Dict[str, Dict]:
@@ -120,13 +144,8 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         bar = tqdm(total=n, desc="evaluate", unit="pair")
     start = time.perf_counter()
     model_seconds = 0.0
-    for first in range(0, n, batch_size):
-        indices = range(first, min(first + batch_size, n))
-        raws = [dataset.raw(i) for i in indices]
-        batch = predictor.preprocess(raws)
-        t = time.perf_counter()
-        outputs = predictor.predict(raws, preprocessed=batch)
-        model_seconds += time.perf_counter() - t
+    for first, batch, outputs, seconds in _batches(predictor, dataset, n, batch_size):
+        model_seconds += seconds
         real = to_uint8(batch["target_image"])
         foreground = (np.argmax(batch["target_parse"], axis=-1) > 0)[..., None]
         fakes = {"model": to_uint8(outputs["output"]), **baseline_images(batch)}
@@ -135,7 +154,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         if on_batch is not None:
             on_batch(first, batch, outputs)
         if bar is not None:
-            bar.update(len(indices))
+            bar.update(len(real))
     if bar is not None:
         bar.close()
     results = {m: accumulators[m].result(splits) for m in METHODS}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -59,8 +60,8 @@ class AtomicCheckpointManager:
         directory: where the `ckpt-<step>` directories live.
         max_to_keep: checkpoints kept (older ones are deleted after a save).
         is_chief: in a multi-worker job only the chief keeps what it writes; the
-            other workers still write (variable reads may need collectives) to a
-            scratch directory that is removed right away.
+            other workers still write (variable reads may need collectives) into a
+            private temporary directory, removed right after each save.
 
     Example:
         >>> manager = AtomicCheckpointManager(tf.train.Checkpoint(gmm=gmm, step=step), "run/checkpoints/gmm")
@@ -73,12 +74,16 @@ class AtomicCheckpointManager:
         if max_to_keep < 1:
             raise ValueError(f"tfvton/training/checkpoints.py: train.keep_checkpoints must be >= 1, got {max_to_keep}")
         self.checkpoint = checkpoint
-        self.directory = Path(directory)
         self.max_to_keep = max_to_keep
         self.is_chief = is_chief
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = Path(directory)
         if is_chief:
+            self.directory.mkdir(parents=True, exist_ok=True)
             self.clean_orphans()
+            self._write_root = self.directory
+        else:
+            # Restores read the chief's (shared) directory; saves go to private scratch space.
+            self._write_root = Path(tempfile.mkdtemp(prefix="tfvton-worker-ckpt-"))
 
     # === Discovery ===
     def clean_orphans(self) -> List[Path]:
@@ -94,6 +99,8 @@ class AtomicCheckpointManager:
     def checkpoints(self) -> List[Tuple[int, str]]:
         """Complete checkpoints, oldest first, as (step, prefix)."""
         found = []
+        if not self.directory.is_dir():
+            return found
         for child in self.directory.iterdir():
             match = _STEP_DIR.match(child.name)
             if match and child.is_dir() and (child / f"{PREFIX_NAME}.index").exists():
@@ -122,7 +129,7 @@ class AtomicCheckpointManager:
         final = self.directory / f"ckpt-{step:08d}"
         if self.is_chief and final.exists():
             return str(final / PREFIX_NAME)
-        scratch = self.directory / f"{_TMP_PREFIX}ckpt-{step:08d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        scratch = self._write_root / f"{_TMP_PREFIX}ckpt-{step:08d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         scratch.mkdir(parents=True)
         self.checkpoint.write(str(scratch / PREFIX_NAME))
         if not self.is_chief:

@@ -215,7 +215,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
         else:
             result = trainer.fit(dataset, epochs=math.ceil(budget / steps_per_epoch),
                                  initial_epoch=start // steps_per_epoch, steps_per_epoch=steps_per_epoch,
-                                 callbacks=callbacks, verbose=verbose)
+                                 callbacks=callbacks, verbose=verbose, shuffle=False)
             history = {key: values[-1] for key, values in result.history.items() if values}
     else:
         manager.save(start)

@@ -1,0 +1,53 @@
+"""`tfvton bench` end to end on the smoke preset: the JSON interface, bf16's quality floor, face crop."""
+import json
+
+import pytest
+
+from tfvton.bench import runner
+from tfvton.cli import main
+
+NETWORK_KEYS = {"median_s", "min_s", "gflops", "fraction_of_machine"}
+# bf16 keeps 8 bits of mantissa; through four random smoke generators the final image stays
+# well above this (measured ~37-45 dB); a broken cast path (e.g. a grid in bf16) falls far below.
+BF16_PSNR_FLOOR_DB = 30.0
+
+
+def test_smoke_bench_writes_the_interface_keys(tmp_path):
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--preset", "smoke", "--variants", "function,bf16+crop", "--runs", "1",
+                 "--warmup", "0", "--synthetic", "--face-crop", "32", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["machine"]["matmul_gflops"] > 0
+    for variant in ("function", "bf16+crop"):
+        entry = report[variant]
+        assert {"median_s", "min_s"} <= set(entry["end_to_end"])
+        assert set(entry["networks"]) == {"gmm", "parsing", "appearance", "face"}
+        for measured in entry["networks"].values():
+            assert NETWORK_KEYS <= set(measured)
+            assert measured["min_s"] > 0 and measured["gflops"] > 0
+    assert report["bf16+crop"]["face_mode"] == "crop"
+    assert report["bf16+crop"]["quality"]["psnr_db"] >= BF16_PSNR_FLOOR_DB
+    # The crop (32x32 of 64x64) gives the face generator a quarter of the positions (a little
+    # more: the head's pad rows and the dilation-3 space-to-batch padding weigh more on a crop).
+    full, crop = report["meta"]["gflops"]["full"], report["meta"]["gflops"]["crop"]
+    assert crop["face"] == pytest.approx(full["face"] / 4, rel=0.05)
+    assert crop["appearance"] == full["appearance"]
+
+
+def test_bf16_final_image_within_the_psnr_floor_on_real_inputs(mpv_root, smoke_config):
+    options = runner.BenchOptions(variants=("bf16",), runs=1, warmup=0, networks=False, mpv_root=str(mpv_root),
+                                  probe_runs=1)
+    report = runner.run_benchmark(smoke_config, options)
+    quality = report["bf16"]["quality"]
+    assert quality["images"] == 5
+    assert quality["psnr_min_db"] >= BF16_PSNR_FLOOR_DB
+    assert quality["ssim_min"] > 0.95
+
+
+def test_variant_names():
+    assert runner.parse_variant("tflite-int8+crop") == ("tflite-int8", True)
+    assert runner.parse_variant("savedmodel") == ("savedmodel", False)
+    with pytest.raises(ValueError, match="unknown variant 'onnx'"):
+        runner.parse_variant("onnx")
+    assert main(["bench", "--preset", "smoke", "--variants", "onnx"]) == 2
