@@ -48,3 +48,52 @@ def test_roundtrips(tmp_path):
     layer = InstanceNorm(epsilon=1e-3)
     reloaded = run_layer_roundtrips(layer, _x(), tmp_path)
     assert reloaded.layers[0].epsilon == pytest.approx(1e-3)
+
+
+def _reference(x, eps=1e-5):
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=(1, 2), keepdims=True) + eps)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_static_and_unknown_batch_paths_agree(batch):
+    # Static batch: one fused kernel per sample; unknown batch (a SavedModel signature with
+    # batch None): moments + scale/shift. Both must be the same function.
+    import tensorflow as tf
+
+    x = _x(4, (batch, 9, 7, 3))
+    layer = InstanceNorm()
+    dynamic = tf.function(layer, input_signature=[tf.TensorSpec([None, 9, 7, 3])])
+    assert_close(layer(x), _reference(x), atol=1e-5)
+    assert_close(dynamic(x), _reference(x), atol=1e-5)
+
+
+def test_gradient_matches_the_moments_formula():
+    import tensorflow as tf
+
+    x = tf.constant(_x(5, (2, 6, 5, 3)))
+    weights = tf.constant(np.random.default_rng(6).normal(size=(2, 6, 5, 3)).astype(np.float32))
+
+    def moments_norm(t):
+        mean, variance = tf.nn.moments(t, axes=[1, 2], keepdims=True)
+        return (t - mean) * tf.math.rsqrt(variance + 1e-5)
+
+    grads = []
+    for fn in (InstanceNorm(), moments_norm):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(fn(x) * weights)
+        grads.append(tape.gradient(loss, x))
+    assert_close(grads[0], grads[1], atol=1e-4)
+
+
+def test_bfloat16_policy_normalises_with_float32_statistics():
+    import tensorflow as tf
+
+    x = _x(7, (1, 32, 24, 3)) * 50 + 200  # large offset: bf16 sums over 768 positions would lose it
+    y = InstanceNorm(dtype="mixed_bfloat16")(x)
+    assert y.dtype == "bfloat16"
+    rounded = np.asarray(tf.cast(tf.cast(x, tf.bfloat16), tf.float32))  # what the layer receives
+    # Only the output's own bf16 rounding remains (8-bit mantissa, |y| < 4).
+    assert_close(np.asarray(y, np.float32), _reference(rounded), atol=2e-2)

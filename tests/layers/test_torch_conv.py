@@ -86,3 +86,39 @@ def test_crop_keeps_static_shape():
         return crop(x, 1, 0)
 
     assert f.get_concrete_function().structured_outputs.shape.as_list() == [1, 8, 6, 2]
+
+
+@pytest.mark.parametrize("kernel,channels_out", [(7, 3), (7, 4), (3, 5), (1, 2)])
+def test_conv_by_rows_matches_torch(kernel, channels_out):
+    from tfvton.layers.torch_conv import conv2d_by_rows
+
+    torch = torch_or_skip()
+    x = RNG.normal(size=(2, 12, 9, 6)).astype(np.float32)
+    weight = RNG.normal(size=(channels_out, 6, kernel, kernel)).astype(np.float32)
+    bias = RNG.normal(size=channels_out).astype(np.float32)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(_nchw(x)), torch.from_numpy(weight),
+                                          torch.from_numpy(bias))
+    conv = conv2d(channels_out, kernel, name="head")
+    y = conv2d_by_rows(conv, x)  # builds the layer's own variables
+    assert [v.path for v in conv.weights] == ["head/kernel", "head/bias"]
+    conv.set_weights([weight.transpose(2, 3, 1, 0), bias])
+    assert_close(conv2d_by_rows(conv, x), _nhwc(expected), atol=1e-4)
+    assert_close(conv2d_by_rows(conv, x), conv(x), atol=1e-4)
+    assert y.shape == (2, 12 - kernel + 1, 9 - kernel + 1, channels_out)
+
+
+def test_conv_by_rows_gradient_equals_the_direct_conv():
+    import tensorflow as tf
+
+    from tfvton.layers.torch_conv import conv2d_by_rows
+
+    x = tf.constant(RNG.normal(size=(1, 10, 8, 4)).astype(np.float32))
+    conv = conv2d(3, 7, name="head")
+    conv.build(x.shape)
+    grads = []
+    for fn in (conv, lambda t: conv2d_by_rows(conv, t)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(fn(x) ** 2)
+        grads.append(tape.gradient(loss, [conv.kernel.value, conv.bias.value]))
+    for direct, rows in zip(*grads):
+        assert_close(rows, direct, atol=1e-4)

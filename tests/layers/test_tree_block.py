@@ -92,3 +92,26 @@ def test_roundtrips(tmp_path):
     layer = TreeBlock(dropout=0.5, fusion_activation="relu")
     reloaded = run_layer_roundtrips(layer, _x(), tmp_path)
     assert reloaded.layers[0].get_config()["fusion_activation"] == "relu"
+
+
+def test_folded_fusion_trains_joint1_and_joint2_like_the_unfolded_one():
+    # The official-structure computation (two joint1 convs, then joint2) from the same variables.
+    import tensorflow as tf
+
+    from tfvton.bench.ablation import BASELINE, _tree_block
+
+    layer = TreeBlock(dropout=0.0)
+    x = tf.constant(_x(3))
+    layer(x)
+    _randomize(layer, seed=4)
+    variables = [layer.joint1.kernel.value, layer.joint1.bias.value, layer.joint2.kernel.value,
+                 layer.joint2.bias.value]
+    results = []
+    for fn in (lambda t: layer(t, training=False), lambda t: _tree_block(layer, t, BASELINE)):
+        with tf.GradientTape() as tape:
+            y = fn(x)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        results.append((y, tape.gradient(loss, variables)))
+    assert_close(results[0][0], results[1][0], atol=1e-5)
+    for folded, unfolded in zip(results[0][1], results[1][1]):
+        assert_close(folded, unfolded, atol=1e-4, rtol=1e-5)

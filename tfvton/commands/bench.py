@@ -35,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="load the generators from this run directory (default: seeded random weights)")
     parser.add_argument("--face-crop", type=int, default=None,
                         help="crop side for +crop variants (default: model.face_crop of the preset)")
-    parser.add_argument("--bf16-gmm", action="store_true", help="run the GMM in bf16 too (default fp32)")
+    parser.add_argument("--bf16-networks", type=_csv, default=("appearance_generator", "face_generator"),
+                        help="generators the bf16 variants run in bf16, the others stay fp32 (default: "
+                             "appearance_generator,face_generator; the GMM's grid and the parsing's arg-max are "
+                             "precision-sensitive)")
     parser.add_argument("--no-networks", action="store_true", help="only time the whole pipeline")
     parser.add_argument("--no-end-to-end", action="store_true", help="only time the networks one by one")
     parser.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM against fp32")
@@ -72,7 +75,7 @@ def run(args) -> int:
         variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch, runs=args.runs, warmup=args.warmup,
         threads=args.threads, networks=not args.no_networks, end_to_end=not args.no_end_to_end,
         quality=not args.no_quality, mpv_root=mpv_root, run_dir=args.run_dir, face_crop=face_crop,
-        bf16_gmm=args.bf16_gmm, seed=args.seed, workdir=args.workdir,
+        bf16_networks=args.bf16_networks, seed=args.seed, workdir=args.workdir,
         log=lambda message: print(message, file=sys.stderr, flush=True))
     try:
         report = runner.run_benchmark(config, options)

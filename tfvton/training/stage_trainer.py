@@ -24,8 +24,7 @@ from typing import Dict, Mapping, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from tfvton.config import LossConfig, config_to_dict
-from tfvton.config.loader import _build as _build_section
+from tfvton.config import LossConfig, config_from_dict, config_to_dict
 from tfvton.losses import adversarial
 
 
@@ -39,7 +38,7 @@ def _as_loss_config(value) -> LossConfig:
         return LossConfig()
     if isinstance(value, LossConfig):
         return value
-    return _build_section(LossConfig, value, "loss")
+    return config_from_dict({"loss": dict(value)}).loss
 
 
 class StageTrainer(keras.Model):
