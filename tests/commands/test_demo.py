@@ -29,3 +29,15 @@ def test_demo_smoke_writes_report_metrics_grids_and_exports(tmp_path, mpv_root, 
     assert summary["exports"]["saved_model"]["max_abs_diff_vs_keras"] < 0.02  # uint8 output rounding
     assert summary["exports"]["tflite"]["max_abs_diff_vs_keras"] < 1e-3
     assert "tfvton demo summary" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_ablate_trains_and_tabulates_variants(tiny_synth, tmp_path, capsys):
+    out = tmp_path / "ablation"
+    assert main(["ablate", "--config", "smoke", "--data-root", str(tiny_synth), "--out", str(out), "--steps", "1",
+                 "--variants", "no_joint,no_face_refinement", "--quiet"]) == 0
+    table = json.loads((out / "ablation.json").read_text())
+    assert table["no_joint"]["stages"] == ["gmm", "parsing", "appearance", "face"]
+    assert table["no_face_refinement"]["metrics"]["meta"]["model_output"] == "tryon"
+    assert not (out / "no_face_refinement" / "weights" / "face").exists()  # the face stage never ran
+    assert "| no_joint |" in (out / "ablation.md").read_text()

@@ -36,3 +36,29 @@ def test_rejects_negative_padding():
 
 def test_roundtrips(tmp_path):
     run_layer_roundtrips(ReflectionPad2D(2), _x(), tmp_path)
+
+
+@pytest.mark.parametrize("padding", [1, 2, 3, 4])
+def test_slice_concat_padding_equals_mirror_pad_and_converts_without_mirror_pad(padding):
+    import tensorflow as tf
+
+    from tfvton.layers.reflection_pad import reflect_pad, slice_concat_padding
+
+    x = _x((1, 9, 7, 2))
+    with slice_concat_padding():
+        sliced = reflect_pad(tf.constant(x), padding)
+        function = tf.function(lambda t: reflect_pad(t, padding), input_signature=[tf.TensorSpec(x.shape)])
+        concrete = function.get_concrete_function()
+    assert_close(sliced, ReflectionPad2D(padding)(x), atol=0)
+    ops = {op.type for op in concrete.graph.get_operations()}
+    assert "MirrorPad" not in ops and "ConcatV2" in ops
+    # Outside the context the layer is MirrorPad again.
+    plain = tf.function(lambda t: reflect_pad(t, padding)).get_concrete_function(tf.TensorSpec(x.shape))
+    assert "MirrorPad" in {op.type for op in plain.graph.get_operations()}
+
+
+def test_slice_concat_padding_checks_the_size():
+    from tfvton.layers.reflection_pad import reflect_pad, slice_concat_padding
+
+    with slice_concat_padding(), pytest.raises(ValueError, match="paddings must be less than the dimension size"):
+        reflect_pad(_x((1, 4, 9, 1)), 4)

@@ -43,3 +43,19 @@ def test_gmm_stage_warps_with_zero_padding_as_the_official_loss():
     manual = np.mean(np.abs(outputs["warped_cloth"].numpy() - batch["target_cloth"].numpy()), axis=(1, 2, 3))
     assert_close(losses["g_l1"], manual * config.loss.gmm_l1, atol=1e-6)
     assert tf.reduce_all(losses["g_total"] == losses["g_l1"])
+
+
+def test_trainer_config_roundtrip():
+    import keras
+
+    from tfvton.networks import factory
+    from tfvton.training.parsing_trainer import ParsingTrainer
+
+    config = tiny_config("loss.parsing_ce=logits")
+    networks = factory.build_networks(config, ["parsing_generator", "parsing_discriminator"])
+    trainer = ParsingTrainer(**networks, loss_config=config.loss, global_batch_size=4, name="parsing_trainer")
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(trainer))
+    assert type(clone) is ParsingTrainer and clone.global_batch_size == 4
+    assert clone.loss_config == config.loss and clone.parsing_generator.get_config() == networks[
+        "parsing_generator"].get_config()
+    assert [m.name for m in clone.metrics] == ["d_total", "d_real", "d_fake", "g_total", "g_gan", "g_parsing"]

@@ -24,7 +24,10 @@ Variants (a `+crop` suffix runs the face generator on a crop around the face,
 - `tflite-fp32`, `tflite-fp16`, `tflite-int8`: per network converted here, end
   to end through `tfvton.export.tflite` (skipped with a message when that
   module or the LiteRT runtime is missing); run with XNNPACK and
-  `threads` threads.
+  `threads` threads. Converted inside `slice_concat_padding()` (reflection
+  pads as slices + concatenations, which XNNPACK runs; MIRROR_PAD it does
+  not), and int8 keeps instance norm in float (`INT8_FLOAT_OPS`): both
+  measured in `tfvton.bench.int8_study`.
 
 The report (`run_benchmark`) is a dict: one key per variant,
 `{"end_to_end": {"median_s", "min_s", ...}, "networks": {name: {"median_s",
@@ -59,6 +62,9 @@ OFFICIAL_SECONDS = {"gmm": 0.074, "parsing_generator": 0.095, "appearance_genera
                     "face_generator": 1.19, "end_to_end": 2.60}
 # TF's 2048^2 fp32 matmul rate on that machine when it was not shared (issue 8).
 REFERENCE_MATMUL_GFLOPS = 213.0
+# Instance norm's ops, kept float in int8 models: quantised MEAN / SQUARED_DIFFERENCE / RSQRT chains
+# cost ~6 ms per norm at 64x48x256 against ~0.25 ms in float between a DEQUANTIZE and a QUANTIZE.
+INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
 MODEL_INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
                     "cloth_image", "cloth_mask")
 
@@ -352,18 +358,29 @@ def _tflite_convert(function, variables, variant: str, representative=None) -> b
     """One network's function -> TFLite bytes (`fp32`, `fp16` weights, or full `int8` with float I/O)."""
     import tensorflow as tf
 
+    from tfvton.layers.reflection_pad import slice_concat_padding
+
     module = tf.Module()
     module.model_variables = list(variables)
-    concrete = function.get_concrete_function()
+    with slice_concat_padding():
+        concrete = function.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
     if variant == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
     elif variant == "int8":
         examples = list(representative)
+
+        def dataset():
+            return ([np.asarray(a, np.float32) for a in example] for example in examples)
+
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([np.asarray(a, np.float32) for a in e] for e in examples)
+        converter.representative_dataset = dataset
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(INT8_FLOAT_OPS))
+        debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset,
+                                                             debug_options=options)
+        return bytes(debugger.get_nondebug_quantized_model())
     return bytes(converter.convert())
 
 
@@ -498,9 +515,13 @@ class _Run:
             variant = base.split("-", 1)[1]
             if self.options.batch != 1:
                 raise NotImplementedError("the TFLite export is batch 1")
+            from tfvton.layers.reflection_pad import slice_concat_padding
+
             pipeline = self.pipeline("fp32", crop)
-            model = export_tflite.convert(pipeline, self.config, variant,
-                                          representative=self.examples if variant == "int8" else None)
+            with slice_concat_padding():
+                model = export_tflite.convert(pipeline, self.config, variant,
+                                              representative=self.examples if variant == "int8" else None,
+                                              keep_float_ops=INT8_FLOAT_OPS)
             path = os.path.join(self.workdir, f"tfvton{'_crop' if crop else ''}_{variant}.tflite")
             Path(path).write_bytes(model)
             runner = export_tflite.TFLiteRunner(model, self.config, num_threads=self.options.threads)

@@ -91,11 +91,10 @@ def run(args) -> int:
         else:
             from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
             from tfvton.inference.predictor import read_source_config
+            from tfvton.inference.tryon import resize_notes_collapsed
 
             pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
             d = read_source_config(args.model).data  # files are checked against the model's geometry
-            from tfvton.inference.tryon import resize_notes_collapsed
-
             with resize_notes_collapsed():
                 dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
                                      radius=d.pose_radius, shape_downsample=d.shape_downsample,
@@ -104,7 +103,6 @@ def run(args) -> int:
 
         predictor = load_predictor(args.model)
         if mode == "single":
-            from tfvton.inference.grid import save_png
             from tfvton.inference.tryon import tryon_raws
 
             written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid)

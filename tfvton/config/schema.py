@@ -177,9 +177,8 @@ class TrainConfig:
     # when > 0, else `steps`.
     epochs: int = 0
     stage_epochs: Tuple[Tuple[str, int], ...] = ()
-    # Data the trainer reads (relative to --data-root) and how.
+    # The pair list the trainer reads (relative to --data-root; its `train` lines).
     pairs_file: str = "data_pair.txt"
-    split: str = "train"
 
 
 @dataclass(frozen=True)

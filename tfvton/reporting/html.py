@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 __all__ = ["Report"]
 

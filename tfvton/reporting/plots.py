@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np

@@ -15,6 +15,12 @@ import numpy as np
 from tfvton.data.preview import BACKGROUND, PAD, TITLE_HEIGHT, colorize_parsing, to_uint8
 
 
+# Column titles (tiles are as narrow as the images; the smoke preset's are 64 px).
+TITLES = {"warped_cloth": "warped", "composition_mask": "mask", "tryon": "result", "final": "refined",
+          "target_cloth": "im_c", "source_parse": "src parse", "target_parse": "tgt parse",
+          "real_face": "real face"}
+
+
 def panel_to_uint8(name: str, tiles: np.ndarray) -> np.ndarray:
     """(B, H, W, C) panel -> (B, H, W, 3) uint8 by channel count and name."""
     tiles = np.asarray(tiles, np.float32)
@@ -53,5 +59,6 @@ def compose_grid(panels: Mapping[str, np.ndarray], max_rows: int = 4) -> np.ndar
     canvas = Image.fromarray(grid)
     draw = ImageDraw.Draw(canvas)
     for col, name in enumerate(names):
-        draw.text((PAD + col * (width + PAD) + 2, 2), name[: max(3, width // 6)], fill=(255, 255, 255))
+        title = TITLES.get(name, name)
+        draw.text((PAD + col * (width + PAD) + 2, 2), title[: max(3, width // 6)], fill=(255, 255, 255))
     return np.asarray(canvas)
