@@ -252,16 +252,15 @@ def build_generators(config, run_dir: Optional[str] = None, seed: int = 0, polic
 
 
 def make_pipeline(config, networks: Dict[str, object], crop: Optional[int] = None, float32_outputs=False):
-    """A `TryOnPipeline` on these generators; `crop` wraps the face generator in `FaceCrop`."""
-    from tfvton.layers.face_crop import FaceCrop
+    """A `TryOnPipeline` on these generators; `crop` runs the face stage on crops of that size."""
     from tfvton.networks.factory import build_pipeline
 
     networks = dict(networks)
     if float32_outputs:
         networks = {name: _float32_outputs(net) for name, net in networks.items()}
-    if crop:
-        networks["face_generator"] = FaceCrop(networks["face_generator"], crop, name="face_crop")
-    return build_pipeline(config, networks)
+    model = dataclasses.replace(config.model, face_mode="crop" if crop else "full",
+                                face_crop=crop or config.model.face_crop)
+    return build_pipeline(config.replace(model=model), networks)
 
 
 def _float32_outputs(network):
@@ -565,6 +564,7 @@ class _Run:
         self.measure_probe()
         for name in options.variants:
             base, crop = parse_variant(name)
+            crop = crop or self.config.model.face_mode == "crop"
             if base.startswith("tflite-"):
                 reason = tflite_available()
                 if reason:

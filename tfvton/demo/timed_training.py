@@ -24,7 +24,7 @@ import numpy as np
 # Share of the training time each stage gets (re-normalised over the stages left).
 DEFAULT_SHARES = {"gmm": 0.12, "parsing": 0.15, "appearance": 0.50, "face": 0.08, "joint": 0.15}
 
-__all__ = ["DEFAULT_SHARES", "TimeBudget", "train_stage_for", "train_all_for"]
+__all__ = ["DEFAULT_SHARES", "TimeBudget", "TimeProgress", "train_stage_for", "train_all_for"]
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -56,6 +56,38 @@ class TimeBudget(keras.callbacks.Callback):
                 self.model.stop_training = True
 
 
+class TimeProgress(keras.callbacks.Callback):
+    """A tqdm bar over the stage's time slice, with the step count and the main losses as postfix.
+
+    Keras' own bar counts epochs, which mean nothing on a time budget.
+    """
+
+    def __init__(self, stage: str, seconds: float, start: float):
+        super().__init__()
+        self.stage, self.seconds, self.start = stage, float(seconds), float(start)
+        self.bar = None
+        self.steps = 0
+
+    def on_train_begin(self, logs=None):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=max(1, int(round(self.seconds))), desc=f"train {self.stage}", unit="s",
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} s [{postfix}]")
+        self.bar.update(min(self.bar.total, int(time.perf_counter() - self.start)))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        elapsed = min(self.bar.total, int(time.perf_counter() - self.start))
+        if elapsed > self.bar.n:
+            self.bar.update(elapsed - self.bar.n)
+        shown = {k: f"{float(v):.3f}" for k, v in (logs or {}).items() if k in ("g_total", "d_total", "g_l1")}
+        self.bar.set_postfix(step=self.steps, **shown, refresh=False)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_steps: int,
                     min_steps: int = 2, verbose: int = 1) -> Dict[str, object]:
     """Trains one stage for about `seconds` (building included) and exports it.
@@ -68,7 +100,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
         seconds: the stage's time slice.
         max_steps: step cap.
         min_steps: steps run even when the slice is already used up by building and tracing.
-        verbose: Keras progress bar (1) or silent (0).
+        verbose: a progress bar over the time slice (1) or silent (0).
     Returns:
         dict: `stage`, `steps`, `seconds`, `build_seconds`, `first_step_seconds`
         (graph tracing included), `step_seconds` (median of the others), `losses` (last logs).
@@ -90,9 +122,11 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     every = max(1, min(config.train.log_every, max_steps))
     callbacks = [cbs.NanGuard(stage.name), budget, cbs.StepInLogs(),
                  keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=False)]
+    if verbose:
+        callbacks.append(TimeProgress(stage.name, seconds, start))
     # No ImageGrids: tracing the trainer's `visuals` costs seconds per stage; the demo draws its own grids.
     history = trainer.fit(data.dataset(config.train.batch_size, 0), epochs=-(-max_steps // every),
-                          steps_per_epoch=every, callbacks=callbacks, verbose=verbose)
+                          steps_per_epoch=every, callbacks=callbacks, verbose=0)
     steps = int(trainer.step.numpy())
     runner.export_stage(trainer, stage, run_dir, steps)
     times = budget.step_times

@@ -119,7 +119,8 @@ def build_pipeline(config, networks: Optional[Dict[str, keras.Model]] = None) ->
     missing = [name for name in GENERATOR_NAMES if name not in networks]
     if missing:
         networks.update(build_networks(config, missing))
-    return TryOnPipeline(*(networks[name] for name in GENERATOR_NAMES), name="tryon_pipeline")
+    return TryOnPipeline(*(networks[name] for name in GENERATOR_NAMES), face_mode=config.model.face_mode,
+                         face_crop=config.model.face_crop, name="tryon_pipeline")
 
 
 # ---------------------------------------------------------------------------

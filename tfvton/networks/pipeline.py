@@ -17,6 +17,9 @@
    images times the face mask (labels 1, 2, 4, 13): the source face from the
    source parsing, the tryon face from the one-hot argmax of the generated
    parsing; final = (tryon - tryon face) + face output * face mask.
+   With `face_mode='crop'` (not the official model: for face generators
+   trained that way) the face generator runs on `face_crop`-pixel squares
+   around the two faces and its output is pasted back (`FaceCrop`).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import keras
 from keras import ops
 
 from tfvton.data import transforms
+from tfvton.layers.face_crop import FaceCrop
 
 # Inputs the pipeline reads, named as `tfvton.data.MPVDataset` names them.
 INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
@@ -40,6 +44,10 @@ class TryOnPipeline(keras.Model):
         parsing_generator: the parsing U-Net (36 -> 20 channels, tanh outputs).
         appearance_generator: the Tree-Block generator (26 -> 4 channels, raw).
         face_generator: the Tree-Block generator (6 -> 3 channels, tanh).
+        face_mode: `full` (official: the face generator sees the whole frame)
+            or `crop` (it sees a `face_crop` square around each face;
+            `tfvton.layers.FaceCrop`; config `model.face_mode`).
+        face_crop: the crop side for `face_mode='crop'` (config `model.face_crop`).
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Call args:
@@ -63,13 +71,20 @@ class TryOnPipeline(keras.Model):
         >>> outputs["final"].shape
     """
 
-    def __init__(self, gmm, parsing_generator, appearance_generator, face_generator, **kwargs):
+    def __init__(self, gmm, parsing_generator, appearance_generator, face_generator, face_mode: str = "full",
+                 face_crop: int = 64, **kwargs):
         super().__init__(**kwargs)
+        if face_mode not in ("full", "crop"):
+            raise ValueError(f"TryOnPipeline: face_mode must be 'full' or 'crop', got {face_mode!r} "
+                             "(tfvton/networks/pipeline.py)")
         # === Sub-networks ===
         self.gmm = gmm
         self.parsing_generator = parsing_generator
         self.appearance_generator = appearance_generator
         self.face_generator = face_generator
+        self.face_mode = face_mode
+        self.face_crop = int(face_crop)
+        self.face_refiner = FaceCrop(face_generator, self.face_crop, name="face_crop") if face_mode == "crop" else None
 
     def call(self, inputs, training=None):
         missing = [key for key in INPUT_KEYS if key not in inputs]
@@ -105,10 +120,15 @@ class TryOnPipeline(keras.Model):
 
         # 4. Face refinement, only inside the generated face region.
         face_mask = transforms.part_mask(parsing_onehot, transforms.FACE_LABELS)
-        source_face = source_image * transforms.part_mask(source_parse, transforms.FACE_LABELS)
+        source_face_mask = transforms.part_mask(source_parse, transforms.FACE_LABELS)
+        source_face = source_image * source_face_mask
         tryon_face = tryon * face_mask
-        face_output = self.face_generator(ops.concatenate([source_face, tryon_face], axis=-1),
-                                          training=training)
+        face_input = ops.concatenate([source_face, tryon_face], axis=-1)
+        if self.face_refiner is not None:
+            face_output = self.face_refiner(face_input, source_mask=source_face_mask, target_mask=face_mask,
+                                            training=training)
+        else:
+            face_output = self.face_generator(face_input, training=training)
         final = (tryon - tryon_face) + face_output * face_mask
 
         return {
@@ -130,6 +150,7 @@ class TryOnPipeline(keras.Model):
             name: keras.saving.serialize_keras_object(getattr(self, name))
             for name in ("gmm", "parsing_generator", "appearance_generator", "face_generator")
         })
+        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
         return config
 
     @classmethod
