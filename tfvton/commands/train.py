@@ -13,9 +13,9 @@ import argparse
 import sys
 
 from tfvton.commands.common import add_config_arguments, load_config_from_args
-
-STAGE_CHOICES = ("gmm", "parsing", "appearance", "face", "joint", "all")
-STRATEGY_CHOICES = ("auto", "none", "mirrored", "multiworker")
+# Neither module imports TensorFlow, so `tfvton --help` stays fast.
+from tfvton.training.algorithm import STAGE_CHOICES
+from tfvton.training.strategy import STRATEGIES as STRATEGY_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from tfvton.data.preview import TITLE_HEIGHT
 from tfvton.inference.grid import save_png, stack_rows, tryon_strip
 from tfvton.inference.predictor import Predictor, batches
 from tfvton.metrics.evaluation import to_uint8
@@ -95,8 +96,8 @@ def tryon_raws(predictor: Predictor, raws: Sequence[Mapping[str, np.ndarray]], s
                 if grid:
                     paths["grid"] = str(out_dir / f"{stems[i]}_grid.png")
                     save_png(strip, paths["grid"])
-                if grid_rows is not None:
-                    grid_rows.append(strip)
+                if grid_rows is not None:  # one title bar per sheet, above its first row
+                    grid_rows.append(strip if not grid_rows else strip[TITLE_HEIGHT:])
             written.append(paths)
         if bar is not None:
             bar.update(len(chunk))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from tfvton.losses import parsing_cross_entropy
 from tfvton.training import forward

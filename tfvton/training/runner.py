@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Dict, Optional
@@ -142,9 +143,9 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                         f"for it (looked for {stage_weights_path(run_dir, stage.start_stage(name) or '?', name)} "
                         f"and weights/{name}.weights.h5 in --init-from); run the "
                         f"{stage.start_stage(name)!r} stage first or pass --init-from RUN_DIR")
-                elif stage.start_stage(name):
-                    _log(f"{stage.name}: WARNING no {stage.start_stage(name)} weights for {name}; "
-                         "starting from the initializer", verbose)
+                elif stage.start_stage(name):  # a trained network can start afresh; say so even when quiet
+                    print(f"[tfvton train] WARNING {stage.name}: no {stage.start_stage(name)!r} stage weights for "
+                          f"{name}; it starts from its initializer", file=sys.stderr, flush=True)
         trainer = build_trainer(stage, networks, config, config.train.batch_size)
         loss_scale = config.train.mixed_precision == "mixed_float16"
         optimizers = {name: build_optimizer(config.optimizer, total_steps, f"{name}_adam", loss_scale)
