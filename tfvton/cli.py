@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": ("evaluate", "Compute SSIM / IS on a test split."),
     "export": ("export", "Export SavedModel (TF-Serving) and TFLite models."),
     "client": ("client", "Send a try-on request to a TF-Serving server (gRPC or REST)."),
+    "tflite-run": ("tflite_run", "Run an exported .tflite try-on model with LiteRT (same inputs as tryon)."),
     "convert-official": ("convert_official", "Convert the official PyTorch checkpoints to Keras."),
     "bench": ("bench", "Benchmark latency, memory and FLOPs of every network."),
     "demo": ("demo", "Run the whole system end to end on embedded synthetic data."),

@@ -417,6 +417,7 @@ class _Run:
         self.log = options.log or (lambda message: None)
         self.probes: List[probe.MatmulProbe] = []
         self.workdir = options.workdir or tempfile.mkdtemp(prefix="tfvton_bench_")
+        os.makedirs(self.workdir, exist_ok=True)
         self.networks32 = build_generators(config, options.run_dir, options.seed)
         self._bf16 = None
         self._pipelines: Dict[Tuple[str, bool], object] = {}

@@ -101,7 +101,7 @@ def run(args) -> int:
                                      on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
         from tfvton.inference.predictor import load_predictor
 
-        predictor = load_predictor(args.model)
+        predictor = load_predictor(args.model, num_threads=getattr(args, "threads", 2))
         if mode == "single":
             from tfvton.inference.tryon import tryon_raws
 

@@ -241,13 +241,13 @@ def _tflite_config(path: Path):
                      f"{', '.join(str(c) for c in candidates)}); copy the run's config.yaml there")
 
 
-def _tflite_predictor(path: Path) -> Predictor:
+def _tflite_predictor(path: Path, num_threads: int = 2) -> Predictor:
     try:
         from tfvton.export.tflite import TFLiteRunner
     except ImportError:
         raise ValueError(f"{path}: TFLite models need `tfvton.export.tflite` and `ai-edge-litert`") from None
     config = _tflite_config(path)
-    return TFLitePredictor(TFLiteRunner(str(path), config), config, path)
+    return TFLitePredictor(TFLiteRunner(str(path), config, num_threads=num_threads), config, path)
 
 
 class TFLitePredictor(Predictor):
@@ -312,15 +312,20 @@ def read_source_config(source: PathLike):
     return _tflite_config(path)
 
 
-def load_predictor(source: PathLike) -> Predictor:
-    """Loads a `Predictor` from a run directory, a SavedModel or a `.tflite` file (see module docstring)."""
+def load_predictor(source: PathLike, num_threads: int = 2) -> Predictor:
+    """Loads a `Predictor` from a run directory, a SavedModel or a `.tflite` file (see module docstring).
+
+    Args:
+        source: the model location.
+        num_threads: interpreter threads (XNNPACK) for a `.tflite` file; ignored otherwise.
+    """
     kind = describe_source(source)
     path = Path(source)
     if kind == "run":
         return KerasPredictor.from_run_dir(path)
     if kind == "saved_model":
         return SavedModelPredictor(_find_saved_model(path))
-    return _tflite_predictor(path)
+    return _tflite_predictor(path, num_threads)
 
 
 def batches(items: Sequence, size: int) -> List[Sequence]:
