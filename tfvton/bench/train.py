@@ -84,6 +84,19 @@ def run_train_benchmark(config, examples=None, stages: Sequence[str] = DEFAULT_S
     return report
 
 
+def add_estimates(report: Dict[str, object], machine: Dict[str, float]) -> None:
+    """Adds `est_unloaded_s` to each step timing: its CPU time at the probe's FLOPs per CPU second,
+    rescaled to the unloaded machine's matmul rate (see `tfvton.bench.runner.add_machine_fractions`)."""
+    from tfvton.bench.runner import REFERENCE_MATMUL_GFLOPS
+
+    scale = machine["matmul_cpu_gflops"] / REFERENCE_MATMUL_GFLOPS
+    for by_precision in report.values():
+        if isinstance(by_precision, dict):
+            for measured in by_precision.values():
+                if "cpu_min_s" in measured:
+                    measured["est_unloaded_s"] = measured["cpu_min_s"] * scale
+
+
 def format_table(report: Dict[str, object]) -> str:
     lines = [f"training step, batch {report['batch']} (official appearance step: "
              f"{report['official_appearance_step_s'][0]}-{report['official_appearance_step_s'][1]} s)"]
@@ -94,6 +107,7 @@ def format_table(report: Dict[str, object]) -> str:
             if "error" in m:
                 lines.append(f"{stage:12s} {precision:15s} failed: {m['error'][:120]}")
             else:
+                estimate = f"  est. unloaded {m['est_unloaded_s']:.2f} s" if "est_unloaded_s" in m else ""
                 lines.append(f"{stage:12s} {precision:15s} median {m['median_s']:.3f} s  min {m['min_s']:.3f} s  "
-                             f"cpu min {m['cpu_min_s']:.3f} s")
+                             f"cpu min {m['cpu_min_s']:.3f} s{estimate}")
     return "\n".join(lines)
