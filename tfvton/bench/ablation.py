@@ -93,7 +93,7 @@ def ablation_variants() -> Dict[str, Dict[str, bool]]:
     return variants
 
 
-def run_ablation(config, runs: int = 10, threads_note: str = "", log=None) -> Dict[str, Dict[str, float]]:
+def run_ablation(config, runs: int = 10, log=None) -> Dict[str, Dict[str, float]]:
     """Times `ablation_variants` on the config's appearance generator (random weights, batch 1).
 
     CPU seconds (all threads) are the figure to compare: they measure work and

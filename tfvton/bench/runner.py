@@ -65,6 +65,8 @@ REFERENCE_MATMUL_GFLOPS = 213.0
 # Instance norm's ops, kept float in int8 models: quantised MEAN / SQUARED_DIFFERENCE / RSQRT chains
 # cost ~6 ms per norm at 64x48x256 against ~0.25 ms in float between a DEQUANTIZE and a QUANTIZE.
 INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
+# Outputs compared with fp32: the final image, the try-on before face refinement, the parsing.
+QUALITY_KEYS = ("final", "tryon", "parsing")
 MODEL_INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
                     "cloth_image", "cloth_mask")
 
@@ -425,7 +427,7 @@ class _Run:
         self.batch_inputs = stack_batch(self.examples, options.batch)
         self.net_inputs: Dict[bool, Dict[str, Tuple[np.ndarray, ...]]] = {}
         self.calibration: Dict[bool, Dict[str, List[Tuple[np.ndarray, ...]]]] = {}
-        self.reference_final: Dict[bool, List[np.ndarray]] = {}
+        self.reference_final: Dict[bool, List[Dict[str, np.ndarray]]] = {}
         self.sizes: Dict[str, int] = {}
         self.keep_alive: list = []
 
@@ -461,7 +463,8 @@ class _Run:
             finals = []
             with capture_network_inputs(pipeline) as records:
                 for example in self.examples:
-                    finals.append(np.asarray(pipeline(example, training=False)["final"]))
+                    outputs = pipeline(example, training=False)
+                    finals.append({key: np.asarray(outputs[key]) for key in QUALITY_KEYS})
             self.calibration[crop] = {name: [network_arguments(r) for r in records[name]] for name in NETWORKS}
             self.reference_final[crop] = finals
         return self.net_inputs[crop]
@@ -526,13 +529,13 @@ class _Run:
             Path(path).write_bytes(model)
             runner = export_tflite.TFLiteRunner(model, self.config, num_threads=self.options.threads)
             batch = self.batch_inputs
-            return (lambda: runner(batch)), (lambda example: runner(example)["final"]), os.path.getsize(path)
+            return (lambda: runner(batch)), (lambda example: runner(example)), os.path.getsize(path)
         precision = "bf16" if base == "bf16" else "fp32"
         pipeline = self.pipeline(precision, crop)
         if base == "keras":
             batch = self.batch_inputs
             return (lambda: pipeline(batch, training=False)), (
-                lambda example: pipeline(example, training=False)["final"]), None
+                lambda example: pipeline(example, training=False)), None
         function = _pipeline_function(pipeline, self.batch_inputs, jit_compile=base == "xla")
         if base == "savedmodel":
             directory = os.path.join(self.workdir, f"savedmodel_pipeline{'_crop' if crop else ''}")
@@ -540,9 +543,10 @@ class _Run:
             function = _saved(function, variables, directory, self.keep_alive)
         batch = self.batch_inputs
         if self.options.batch == 1:
-            final = lambda example: function(example)["final"]  # noqa: E731
+            final = lambda example: function(example)  # noqa: E731
         else:
-            final = lambda example: function(stack_batch([example], self.options.batch))["final"][:1]  # noqa: E731
+            final = lambda example: {k: v[:1] for k, v in  # noqa: E731
+                                     function(stack_batch([example], self.options.batch)).items()}
         return (lambda: function(batch)), final, None
 
     def flops(self, crop: bool) -> Dict[str, int]:
@@ -602,8 +606,16 @@ class _Run:
                     self.log(f"{name:18s} {'end-to-end':10s} median {measured.median_s:.4f}s "
                              f"min {measured.min_s:.4f}s")
                     if options.quality and base not in ("function", "keras", "savedmodel"):
-                        finals = [np.asarray(final_of(example)) for example in self.examples]
-                        entry["quality"] = quality.image_quality(self.reference_final[crop], finals)
+                        outputs = [final_of(example) for example in self.examples]
+                        references = self.reference_final[crop]
+                        entry["quality"] = quality.image_quality([r["final"] for r in references],
+                                                                 [np.asarray(o["final"]) for o in outputs])
+                        tryon = quality.image_quality([r["tryon"] for r in references],
+                                                      [np.asarray(o["tryon"]) for o in outputs])
+                        entry["quality"]["tryon_psnr_db"] = tryon["psnr_db"]
+                        entry["quality"]["parsing_argmax_agreement"] = float(np.mean(
+                            [np.mean(np.argmax(r["parsing"], -1) == np.argmax(np.asarray(o["parsing"]), -1))
+                             for r, o in zip(references, outputs)]))
                         self.log(f"{name:18s} quality vs fp32: PSNR {entry['quality']['psnr_db']:.2f} dB, "
                                  f"SSIM {entry['quality']['ssim']:.4f}")
             except Exception as error:  # one variant failing must not lose the others' figures
@@ -676,7 +688,7 @@ def format_table(report: Dict[str, object]) -> str:
     """A plain-text table: per variant, each network and end to end, with ratios."""
     machine = report["machine"]
     rate = machine["matmul_gflops"]
-    variants = [k for k in report if k not in ("machine", "meta", "train", "ablation")]
+    variants = [k for k in report if k not in ("machine", "meta", "train", "ablation", "int8_study")]
     baseline = next((v for v in ("savedmodel", "function", "keras") if v in report), None)
     official = report["meta"]["official_seconds"]
     lines = [f"matmul probe (fp32, 2048^2, {machine['threads']} threads): {rate:.1f} GFLOP/s best wall, "
@@ -703,7 +715,9 @@ def format_table(report: Dict[str, object]) -> str:
         if "quality" in entry:
             q = entry["quality"]
             lines.append(f"{name:18s} quality vs fp32: PSNR {q['psnr_db']:.2f} dB (min {q['psnr_min_db']:.2f}), "
-                         f"SSIM {q['ssim']:.4f} (min {q['ssim_min']:.4f}) over {q['images']} images")
+                         f"SSIM {q['ssim']:.4f} (min {q['ssim_min']:.4f}) over {q['images']} images; try-on "
+                         f"before face refinement {q.get('tryon_psnr_db', float('nan')):.2f} dB; parsing arg-max "
+                         f"agreement {q.get('parsing_argmax_agreement', float('nan')):.4f}")
     lines.append(f"speed-up: CPU-time ratio to {baseline}; est. s: CPU time scaled to the unloaded machine "
                  f"by the probe; vs off.: official seconds / est. s")
     skipped = report["meta"].get("skipped") or {}

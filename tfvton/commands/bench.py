@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "face, joint)")
     parser.add_argument("--ablation", action="store_true",
                         help="also time the Tree generator's fp32 optimisations one by one")
+    parser.add_argument("--int8-study", action="store_true",
+                        help="also time a Tree-Block branch piece by piece in TFLite fp32 / int8 "
+                             "(tfvton.bench.int8_study)")
     parser.add_argument("--seed", type=int, default=0, help="weights and synthetic inputs (default 0)")
     parser.add_argument("--workdir", default=None, help="keep SavedModels / .tflite files here")
     parser.add_argument("--json", default=None, help="write the report as JSON to this path")
@@ -70,12 +73,13 @@ def run(args) -> int:
     if mpv_root is None and not args.synthetic:
         default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mpv_samples"
         mpv_root = str(default) if (default / "demo.txt").exists() else None
-    face_crop = args.face_crop or getattr(config.model, "face_crop", 64)
+    face_crop = args.face_crop or config.model.face_crop
     options = runner.BenchOptions(
-        variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch, runs=args.runs, warmup=args.warmup,
-        threads=args.threads, networks=not args.no_networks, end_to_end=not args.no_end_to_end,
-        quality=not args.no_quality, mpv_root=mpv_root, run_dir=args.run_dir, face_crop=face_crop,
-        bf16_networks=args.bf16_networks, seed=args.seed, workdir=args.workdir,
+        variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch,
+        runs=args.runs, warmup=args.warmup, threads=args.threads, networks=not args.no_networks,
+        end_to_end=not args.no_end_to_end, quality=not args.no_quality, mpv_root=mpv_root,
+        run_dir=args.run_dir, face_crop=face_crop, bf16_networks=args.bf16_networks, seed=args.seed,
+        workdir=args.workdir,
         log=lambda message: print(message, file=sys.stderr, flush=True))
     try:
         report = runner.run_benchmark(config, options)
@@ -94,11 +98,17 @@ def run(args) -> int:
         from tfvton.bench import ablation
 
         report["ablation"] = ablation.run_ablation(config, runs=args.runs, log=options.log)
+    if args.int8_study:
+        from tfvton.bench import int8_study
+
+        report["int8_study"] = int8_study.run_int8_study(threads=args.threads, runs=args.runs, log=options.log)
     print(runner.format_table(report))
     if "train" in report:
         print(train_bench.format_table(report["train"]))
     if "ablation" in report:
         print(ablation.format_table(report["ablation"]))
+    if "int8_study" in report:
+        print(int8_study.format_table(report["int8_study"]))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=False))

@@ -95,3 +95,4 @@ def conv2d_by_rows(conv: keras.layers.Conv2D, x):
     if conv.use_bias:
         y = tf.nn.bias_add(y, tf.cast(conv.bias, x.dtype))
     return y
+
