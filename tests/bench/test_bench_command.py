@@ -46,8 +46,32 @@ def test_bf16_final_image_within_the_psnr_floor_on_real_inputs(mpv_root, smoke_c
 
 
 def test_variant_names():
-    assert runner.parse_variant("tflite-int8+crop") == ("tflite-int8", True)
-    assert runner.parse_variant("savedmodel") == ("savedmodel", False)
+    assert runner.parse_variant("tflite-int8+crop") == ("tflite-int8", True, False)
+    assert runner.parse_variant("savedmodel") == ("savedmodel", False, False)
+    assert runner.parse_variant("bf16+frozen+crop") == ("bf16", True, True)
     with pytest.raises(ValueError, match="unknown variant 'onnx'"):
         runner.parse_variant("onnx")
+    with pytest.raises(ValueError, match="unknown variant 'bf16\\+fast'"):
+        runner.parse_variant("bf16+fast")
+    with pytest.raises(ValueError, match="applies to function, xla, bf16"):
+        runner.parse_variant("tflite-int8+frozen")
     assert main(["bench", "--preset", "smoke", "--variants", "onnx"]) == 2
+
+
+def test_frozen_function_keeps_signature_and_outputs():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    dense = keras.layers.Dense(3)
+    dense.build((None, 4))
+    function = tf.function(lambda inputs: {"y": dense(inputs["a"]) * 2.0, "z": inputs["b"] + 1.0},
+                           input_signature=[{"a": tf.TensorSpec([2, 4]), "b": tf.TensorSpec([2])}], autograph=False)
+    frozen = runner._freeze(function)
+    feed = {"a": np.ones((2, 4), np.float32), "b": np.arange(2, dtype=np.float32)}
+    expected, got = function(feed), frozen(feed)
+    assert set(got) == {"y", "z"}
+    for key in expected:
+        np.testing.assert_allclose(np.asarray(got[key]), np.asarray(expected[key]), atol=1e-6)
+    op_types = {op.type for op in frozen.concrete.graph.get_operations()}
+    assert "ReadVariableOp" not in op_types and "Const" in op_types

@@ -8,7 +8,10 @@ probing the machine's fp32 matmul rate before and between variants. Every
 latency is also a fraction of that rate: FLOPs / (time x rate).
 
 Variants (a `+crop` suffix runs the face generator on a crop around the face,
-`tfvton.layers.face_crop.FaceCrop`, a separate mode for models trained so):
+`tfvton.layers.face_crop.FaceCrop`, a separate mode for models trained so; a
+`+frozen` suffix on `function`, `xla` or `bf16` freezes the variables into
+constants, which lets grappler fold the weight casts and the Tree-Block's
+kernel products once):
 - `keras`: eager Keras calls.
 - `function`: `tf.function` with fixed input signatures (traced once).
 - `xla`: the same with `jit_compile=True`.
@@ -54,6 +57,10 @@ from tfvton.bench import memory, probe, quality, timing
 VARIANTS = ("keras", "function", "xla", "savedmodel", "bf16", "tflite-fp32", "tflite-fp16", "tflite-int8")
 DEFAULT_VARIANTS = ("function", "savedmodel", "bf16")
 CROP_SUFFIX = "+crop"
+# Variables frozen into constants (convert_variables_to_constants_v2): grappler then folds the weight
+# casts and the Tree-Block's kernel products once instead of at every call.
+FROZEN_SUFFIX = "+frozen"
+FREEZABLE = ("function", "xla", "bf16")
 NETWORKS = ("gmm", "parsing_generator", "appearance_generator", "face_generator")
 SHORT_NAMES = {"gmm": "gmm", "parsing_generator": "parsing", "appearance_generator": "appearance",
                "face_generator": "face"}
@@ -90,7 +97,8 @@ class BenchOptions:
         bf16_networks: the generators the `bf16` variants run in bf16 (the others stay fp32).
         seed: weights and synthetic inputs.
         probe_runs: matmul probe runs at the start (and half of it between variants).
-        workdir: where SavedModels and .tflite files go (a temporary directory if None).
+        workdir: where SavedModels and .tflite files go and stay (None: a temporary directory,
+            removed at the end of the run).
         log: progress messages (None: silent).
     """
 
@@ -112,14 +120,17 @@ class BenchOptions:
     log: Optional[Callable[[str], None]] = None
 
 
-def parse_variant(name: str) -> Tuple[str, bool]:
-    """'bf16+crop' -> ('bf16', True); raises on unknown names."""
-    crop = name.endswith(CROP_SUFFIX)
-    base = name[: -len(CROP_SUFFIX)] if crop else name
-    if base not in VARIANTS:
-        raise ValueError(f"tfvton bench: unknown variant {name!r}; expected one of {', '.join(VARIANTS)} "
-                         f"(optionally with {CROP_SUFFIX})")
-    return base, crop
+def parse_variant(name: str) -> Tuple[str, bool, bool]:
+    """'bf16+frozen+crop' -> ('bf16', crop=True, frozen=True); raises on unknown names."""
+    base, *suffixes = name.split("+")
+    tags = ["+" + suffix for suffix in suffixes]
+    if base not in VARIANTS or any(t not in (CROP_SUFFIX, FROZEN_SUFFIX) for t in tags) or len(set(tags)) < len(tags):
+        raise ValueError(f"tfvton bench: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}, "
+                         f"optionally with {CROP_SUFFIX} and/or {FROZEN_SUFFIX}")
+    frozen = FROZEN_SUFFIX in tags
+    if frozen and base not in FREEZABLE:
+        raise ValueError(f"tfvton bench: {FROZEN_SUFFIX} applies to {', '.join(FREEZABLE)}, not {base!r}")
+    return base, CROP_SUFFIX in tags, frozen
 
 
 def configure_threads(threads: int, inter_op: int = 1) -> None:
@@ -325,6 +336,23 @@ def _pipeline_function(pipeline, batch_inputs, jit_compile: bool = False):
     return tf.function(body, input_signature=[specs], jit_compile=jit_compile, autograph=False)
 
 
+def _freeze(function):
+    """The function with its variables turned into constants; same call signature and outputs."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = function.get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    structure = concrete.structured_outputs
+
+    def call(*args):
+        tensors = [tf.convert_to_tensor(a) for a in tf.nest.flatten(args)]  # it binds tensors only
+        return tf.nest.pack_sequence_as(structure, frozen(*tensors))
+
+    call.concrete = frozen
+    return call
+
+
 def _specs(arrays):
     import tensorflow as tf
 
@@ -418,7 +446,7 @@ class _Run:
         self.options = options
         self.log = options.log or (lambda message: None)
         self.probes: List[probe.MatmulProbe] = []
-        self.workdir = options.workdir or tempfile.mkdtemp(prefix="tfvton_bench_")
+        self.workdir = options.workdir
         os.makedirs(self.workdir, exist_ok=True)
         self.networks32 = build_generators(config, options.run_dir, options.seed)
         self._bf16 = None
@@ -430,6 +458,7 @@ class _Run:
         self.reference_final: Dict[bool, List[Dict[str, np.ndarray]]] = {}
         self.sizes: Dict[str, int] = {}
         self.keep_alive: list = []
+        self.frozen = False
 
     # --- models -----------------------------------------------------------
     def bf16_networks(self):
@@ -495,6 +524,8 @@ class _Run:
             else:
                 network = self.networks32[name]
             function = _network_function(network, name, _specs(arrays), jit_compile=base == "xla")
+            if self.frozen:
+                function = _freeze(function)
             if base == "savedmodel":
                 directory = os.path.join(self.workdir, f"savedmodel_{name}{'_crop' if crop else ''}")
                 function = _saved(function, _plain_variables(network), directory, self.keep_alive)
@@ -537,6 +568,8 @@ class _Run:
             return (lambda: pipeline(batch, training=False)), (
                 lambda example: pipeline(example, training=False)), None
         function = _pipeline_function(pipeline, self.batch_inputs, jit_compile=base == "xla")
+        if self.frozen:
+            function = _freeze(function)
         if base == "savedmodel":
             directory = os.path.join(self.workdir, f"savedmodel_pipeline{'_crop' if crop else ''}")
             variables = [v for name in NETWORKS for v in _plain_variables(self.networks32[name])]
@@ -568,8 +601,9 @@ class _Run:
                  f"{options.threads} threads")
         self.measure_probe()
         for name in options.variants:
-            base, crop = parse_variant(name)
+            base, crop, frozen = parse_variant(name)
             crop = crop or self.config.model.face_mode == "crop"
+            self.frozen = frozen
             if base.startswith("tflite-"):
                 reason = tflite_available()
                 if reason:
@@ -596,11 +630,17 @@ class _Run:
                     entry["networks"] = networks
                 if options.end_to_end:
                     fn, final_of, size = self.end_to_end_callable(base, crop)
+                    # The first call traces / optimises (a frozen graph's constant folding peaks at GBs);
+                    # the working memory of inference is what the later calls add.
+                    first_peak = memory.peak_delta_bytes(lambda: timing.materialize(fn()))
                     holder = {}
                     peak = memory.peak_delta_bytes(lambda: holder.setdefault("t", self.time(fn)))
                     measured = holder["t"]
                     entry["end_to_end"] = {**measured.as_dict(), "gflops": counts["end_to_end"] / 1e9,
-                                           "peak_memory_mb": peak / 2 ** 20}
+                                           "peak_memory_mb": peak / 2 ** 20,
+                                           "first_call_peak_memory_mb": first_peak / 2 ** 20,
+                                           # absolute high-water mark of the process during the timed runs
+                                           "process_peak_rss_mb": memory.peak_rss_bytes() / 2 ** 20}
                     if size:
                         entry["end_to_end"]["size_mb"] = size / 2 ** 20
                     self.log(f"{name:18s} {'end-to-end':10s} median {measured.median_s:.4f}s "
@@ -677,7 +717,11 @@ def run_benchmark(config, options: BenchOptions) -> Dict[str, object]:
     """Runs the benchmark described by `options` on the networks of `config`; returns the report dict."""
     for name in options.variants:
         parse_variant(name)
-    return _Run(config, options).run()
+    if options.workdir:
+        return _Run(config, options).run()
+    # SavedModels and .tflite files only live as long as the run.
+    with tempfile.TemporaryDirectory(prefix="tfvton_bench_") as workdir:
+        return _Run(config, dataclasses.replace(options, workdir=workdir)).run()
 
 
 # ---------------------------------------------------------------------------
