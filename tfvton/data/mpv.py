@@ -567,6 +567,9 @@ class MPVDataset:
             `tf.data.Dataset` of dicts of float32 tensors.
         """
         import tensorflow as tf
+
+        from tfvton.data.pipeline_tail import finish_pipeline
+
         autotune = tf.data.AUTOTUNE
         ds = tf.data.Dataset.from_tensor_slices(self._table())
         if shuffle:
@@ -575,15 +578,8 @@ class MPVDataset:
             ds = ds.repeat()
         ds = ds.map(self.decode_and_preprocess, num_parallel_calls=num_parallel_calls or autotune,
                     deterministic=True)
-        if self.on_bad_sample == "skip":
-            ds = ds.ignore_errors(log_warning=True)
-        if batch_size:
-            ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.prefetch(autotune)
-        options = tf.data.Options()
-        options.deterministic = True
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return ds.with_options(options)
+        return finish_pipeline(ds, self.on_bad_sample, batch_size, drop_remainder,
+                               tf.data.experimental.AutoShardPolicy.DATA)
 
     def __repr__(self) -> str:
         return (f"MPVDataset(root={str(self.root)!r}, pairs_file={self.pairs_file.name!r}, mode={self.mode!r}, "

@@ -200,6 +200,8 @@ class MPVRecords:
             `tf.data.Dataset` of dicts of float32 tensors (keys as `MPVDataset`).
         """
         import tensorflow as tf
+
+        from tfvton.data.pipeline_tail import finish_pipeline
         autotune = tf.data.AUTOTUNE
         files = tf.data.Dataset.from_tensor_slices(self.files)
         n_files = len(self.files)
@@ -218,15 +220,8 @@ class MPVRecords:
         if repeat:
             ds = ds.repeat()
         ds = ds.map(self.decode_and_preprocess, num_parallel_calls=autotune, deterministic=True)
-        if self.on_bad_sample == "skip":
-            ds = ds.ignore_errors(log_warning=True)
-        if batch_size:
-            ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        ds = ds.prefetch(autotune)
-        options = tf.data.Options()
-        options.deterministic = True
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.FILE
-        return ds.with_options(options)
+        return finish_pipeline(ds, self.on_bad_sample, batch_size, drop_remainder,
+                               tf.data.experimental.AutoShardPolicy.FILE)
 
     def __repr__(self) -> str:
         return f"MPVRecords(files={len(self.files)}, mode={self.mode!r}, examples={self.metadata.get('examples')})"
