@@ -28,7 +28,7 @@ def test_gmm_stage_warps_with_zero_padding_as_the_official_loss():
 
     from tfvton.layers.grid_sample import grid_sample
     from tfvton.networks import factory
-    from tfvton.training import forward
+    from tfvton.networks import forward
     from tfvton.training.gmm_trainer import GMMTrainer
 
     config = tiny_config()

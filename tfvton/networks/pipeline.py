@@ -24,14 +24,15 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
 
-from tfvton.data import transforms
-from tfvton.layers.face_crop import FaceCrop
+from tfvton.networks import forward
 
 # Inputs the pipeline reads, named as `tfvton.data.MPVDataset` names them.
 INPUT_KEYS = ("source_image", "source_parse", "source_shape", "source_head", "target_pose",
               "cloth_image", "cloth_mask")
+# What `call` returns (the forward functions compute more, e.g. the networks' inputs).
+OUTPUT_KEYS = ("warped_cloth", "parsing", "coarse", "composition_mask", "tryon", "final", "face_mask", "grid",
+               "theta")
 
 
 @keras.saving.register_keras_serializable(package="tfvton")
@@ -74,9 +75,6 @@ class TryOnPipeline(keras.Model):
     def __init__(self, gmm, parsing_generator, appearance_generator, face_generator, face_mode: str = "full",
                  face_crop: int = 64, **kwargs):
         super().__init__(**kwargs)
-        if face_mode not in ("full", "crop"):
-            raise ValueError(f"TryOnPipeline: face_mode must be 'full' or 'crop', got {face_mode!r} "
-                             "(tfvton/networks/pipeline.py)")
         # === Sub-networks ===
         self.gmm = gmm
         self.parsing_generator = parsing_generator
@@ -84,64 +82,22 @@ class TryOnPipeline(keras.Model):
         self.face_generator = face_generator
         self.face_mode = face_mode
         self.face_crop = int(face_crop)
-        self.face_refiner = FaceCrop(face_generator, self.face_crop, name="face_crop") if face_mode == "crop" else None
+        self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
 
     def call(self, inputs, training=None):
         missing = [key for key in INPUT_KEYS if key not in inputs]
         if missing:
-            raise KeyError(f"TryOnPipeline: input dict lacks {', '.join(missing)}; "
-                           f"expected keys {', '.join(INPUT_KEYS)} (tfvton/networks/pipeline.py)")
-        source_image = inputs["source_image"]
-        source_parse = inputs["source_parse"]
-        cloth_image = inputs["cloth_image"]
-
-        # 1. Geometric matching (official utils/warp_image.py: agnostic = shape, head, pose).
-        agnostic = ops.concatenate(
-            [inputs["source_shape"], inputs["source_head"], inputs["target_pose"]], axis=-1)
-        grid, theta = self.gmm((agnostic, cloth_image), training=training)
-        warped_cloth = self.gmm.warp(cloth_image, grid)
-
-        # 2. Parsing: the U-Net ends in tanh; demo.py applies the softmax on top of it.
-        parsing_input = ops.concatenate(
-            [transforms.remove_cloth_channels(source_parse), inputs["target_pose"],
-             inputs["cloth_mask"]], axis=-1)
-        parsing = ops.softmax(self.parsing_generator(parsing_input, training=training), axis=-1)
-        num_labels = parsing.shape[-1]
-        parsing_onehot = ops.one_hot(ops.argmax(parsing, axis=-1), num_labels, dtype=parsing.dtype)
-
-        # 3. Appearance: the probabilities (not the argmax) go in, as in demo.py.
-        appearance_input = ops.concatenate(
-            [transforms.image_without_cloth(source_image, source_parse), warped_cloth, parsing],
-            axis=-1)
-        appearance = self.appearance_generator(appearance_input, training=training)
-        coarse = ops.tanh(appearance[..., :3])
-        composition_mask = ops.sigmoid(appearance[..., 3:4])
-        tryon = warped_cloth * composition_mask + coarse * (1.0 - composition_mask)
-
-        # 4. Face refinement, only inside the generated face region.
-        face_mask = transforms.part_mask(parsing_onehot, transforms.FACE_LABELS)
-        source_face_mask = transforms.part_mask(source_parse, transforms.FACE_LABELS)
-        source_face = source_image * source_face_mask
-        tryon_face = tryon * face_mask
-        face_input = ops.concatenate([source_face, tryon_face], axis=-1)
-        if self.face_refiner is not None:
-            face_output = self.face_refiner(face_input, source_mask=source_face_mask, target_mask=face_mask,
-                                            training=training)
-        else:
-            face_output = self.face_generator(face_input, training=training)
-        final = (tryon - tryon_face) + face_output * face_mask
-
-        return {
-            "warped_cloth": warped_cloth,
-            "parsing": parsing,
-            "coarse": coarse,
-            "composition_mask": composition_mask,
-            "tryon": tryon,
-            "final": final,
-            "face_mask": face_mask,
-            "grid": grid,
-            "theta": theta,
-        }
+            raise KeyError(f"TryOnPipeline: the input dict lacks {', '.join(missing)}. "
+                           f"Expected keys: {', '.join(INPUT_KEYS)}")
+        # The steps live in `tfvton.networks.forward`, which the stage trainers call too.
+        outputs = forward.warp_cloth(self.gmm, inputs, training=training)
+        outputs.update(forward.generate_parsing(self.parsing_generator, inputs, training=training))
+        outputs.update(forward.render_appearance(self.appearance_generator, inputs, outputs["warped_cloth"],
+                                                 outputs["parsing"], training=training))
+        outputs.update(forward.refine_face(self.face_generator, inputs["source_image"], inputs["source_parse"],
+                                           outputs["tryon"], outputs["parsing_onehot"], training=training,
+                                           refiner=self.face_refiner))
+        return {key: outputs[key] for key in OUTPUT_KEYS}
 
     # === Config ===
     def get_config(self):

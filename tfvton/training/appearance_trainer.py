@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tfvton.losses import (build_vgg_losses, cloth_mask_from_parsing, mask_l1_loss, smooth_l1_loss,
                            total_variation_loss)
-from tfvton.training import forward
+from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from tfvton.losses import build_vgg_losses, l1_loss
-from tfvton.training import forward
+from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
 
 
@@ -28,6 +28,8 @@ class FaceTrainer(StageTrainer):
         vgg: `VGG19Features` returning `loss.face_vgg_layers` (built from the config if None).
         loss_config: `LossConfig` (`face_vgg`, `face_l1`, `face_gan`, `face_img_l1`).
         global_batch_size: B over all replicas.
+        face_mode: `full` or `crop` (config `model.face_mode`; `tfvton.networks.forward.face_refiner`).
+        face_crop: the crop side in `crop` mode (config `model.face_crop`).
     """
 
     STAGE = "face"
@@ -38,13 +40,18 @@ class FaceTrainer(StageTrainer):
     TERMS = ("d_total", "d_real", "d_fake", "g_total", "g_gan", "g_vgg", "g_l1", "g_refine")
 
     def __init__(self, face_generator, face_discriminator, gmm, parsing_generator, appearance_generator,
-                 vgg=None, loss_config=None, global_batch_size: int = 1, **kwargs):
+                 vgg=None, loss_config=None, global_batch_size: int = 1, face_mode: str = "full",
+                 face_crop: int = 64, **kwargs):
         super().__init__(loss_config=loss_config, global_batch_size=global_batch_size, **kwargs)
         self.face_generator = face_generator
         self.face_discriminator = face_discriminator
         self.gmm = gmm
         self.parsing_generator = parsing_generator
         self.appearance_generator = appearance_generator
+        # Trained in the mode the pipeline will run it in (config `model.face_mode`).
+        self.face_mode = face_mode
+        self.face_crop = int(face_crop)
+        self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
         self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
         self.vgg = self.vgg_losses["face"].vgg
         self.vgg.trainable = False
@@ -55,9 +62,15 @@ class FaceTrainer(StageTrainer):
         outputs.update(forward.render_appearance(self.appearance_generator, batch, outputs["warped_cloth"],
                                                  outputs["parsing"], training=False))
         outputs.update(forward.refine_face(self.face_generator, batch["source_image"], batch["source_parse"],
-                                           outputs["tryon"], batch["target_parse"], training=training))
+                                           outputs["tryon"], batch["target_parse"], training=training,
+                                           refiner=self.face_refiner))
         outputs["real_face"] = batch["target_image"] * outputs["face_mask"]
         return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
+        return config
 
     def discriminator_pairs(self, batch, outputs):
         return outputs["source_face"], outputs["real_face"], outputs["face"]

@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 
 from tfvton.losses import l1_loss
-from tfvton.training import forward
+from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from tfvton.losses import build_vgg_losses, parsing_cross_entropy
-from tfvton.training import forward
+from tfvton.networks import forward
 from tfvton.training.appearance_trainer import appearance_terms
 from tfvton.training.stage_trainer import StageTrainer
 
@@ -29,6 +29,8 @@ class JointTrainer(StageTrainer):
         vgg: `VGG19Features` (built from the config if None).
         loss_config: `LossConfig`.
         global_batch_size: B over all replicas.
+        face_mode: `full` or `crop` (config `model.face_mode`; `tfvton.networks.forward.face_refiner`).
+        face_crop: the crop side in `crop` mode (config `model.face_crop`).
     """
 
     STAGE = "joint"
@@ -40,13 +42,18 @@ class JointTrainer(StageTrainer):
              "g_parsing")
 
     def __init__(self, parsing_generator, appearance_generator, face_generator, appearance_discriminator, gmm,
-                 vgg=None, loss_config=None, global_batch_size: int = 1, **kwargs):
+                 vgg=None, loss_config=None, global_batch_size: int = 1, face_mode: str = "full",
+                 face_crop: int = 64, **kwargs):
         super().__init__(loss_config=loss_config, global_batch_size=global_batch_size, **kwargs)
         self.parsing_generator = parsing_generator
         self.appearance_generator = appearance_generator
         self.face_generator = face_generator
         self.appearance_discriminator = appearance_discriminator
         self.gmm = gmm
+        # Trained in the mode the pipeline will run it in (config `model.face_mode`).
+        self.face_mode = face_mode
+        self.face_crop = int(face_crop)
+        self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
         self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
         self.vgg = self.vgg_losses["appearance"].vgg
         self.vgg.trainable = False
@@ -60,8 +67,14 @@ class JointTrainer(StageTrainer):
         outputs.update(forward.render_appearance(self.appearance_generator, batch, outputs["warped_cloth"],
                                                  outputs["parsing"], training=training))
         outputs.update(forward.refine_face(self.face_generator, batch["source_image"], batch["source_parse"],
-                                           outputs["tryon"], outputs["parsing_onehot"], training=training))
+                                           outputs["tryon"], outputs["parsing_onehot"], training=training,
+                                           refiner=self.face_refiner))
         return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
+        return config
 
     def discriminator_pairs(self, batch, outputs):
         return batch["source_image"], batch["target_image"], outputs["final"]

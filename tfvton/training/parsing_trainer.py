@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from tfvton.losses import parsing_cross_entropy
-from tfvton.training import forward
+from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
 
 

@@ -135,7 +135,7 @@ class StageTrainer(keras.Model):
 
     # === Subclass API ===
     def generate(self, batch, training: bool) -> Dict[str, tf.Tensor]:
-        """The stage's forward pass; returns named tensors (see `tfvton.training.forward`)."""
+        """The stage's forward pass; returns named tensors (see `tfvton.networks.forward`)."""
         raise NotImplementedError
 
     def discriminator_pairs(self, batch, outputs):

@@ -20,7 +20,8 @@ def build_trainer(stage: Stage, networks: Dict[str, object], config, global_batc
     Args:
         stage: an `algorithm.Stage`.
         networks: factory name -> network; must hold `stage.networks`.
-        config: the run's `Config` (its `loss` section is used).
+        config: the run's `Config` (its `loss` section, and `model.face_mode` /
+            `model.face_crop` for the stages that train the face generator).
         global_batch_size: B over all replicas and workers.
         vgg: optional shared `VGG19Features` for the stages with VGG losses.
     Returns:
@@ -33,5 +34,8 @@ def build_trainer(stage: Stage, networks: Dict[str, object], config, global_batc
     kwargs = {name: networks[name] for name in stage.networks}
     if "vgg" in getattr(cls, "EXTRA", ()):
         kwargs["vgg"] = vgg
+    if "face_generator" in cls.TRAINED:
+        # A crop-mode face generator is trained on the crops the pipeline will feed it.
+        kwargs.update(face_mode=config.model.face_mode, face_crop=config.model.face_crop)
     return cls(**kwargs, loss_config=config.loss, global_batch_size=global_batch_size,
                name=f"{stage.name}_trainer")

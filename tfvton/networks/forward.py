@@ -1,17 +1,26 @@
-"""The forward pieces the stage trainers share, step by step as `TryOnPipeline` chains them.
+"""The try-on forward pass, one step per function: the one home of the chaining.
 
-Each function takes a batch dict (keys as `tfvton.data.MPVDataset` names them,
-see docs/architecture.md) and the networks it needs, so a stage can run some
-networks frozen (`training=False`) and others in training mode. A test checks
-that chaining them in inference mode gives `TryOnPipeline`'s outputs.
+`TryOnPipeline.call` (inference and export) and every stage trainer's
+`generate` call these functions, so what a stage trains is what the pipeline
+serves. Each function takes a batch dict (keys as `tfvton.data.MPVDataset`
+names them, see docs/architecture.md) and the networks it needs, so a stage can
+run some networks frozen (`training=False`) and others in training mode.
+
+Face refinement has two modes (config `model.face_mode`): `full`, the
+official model, runs the face generator on the whole frame; `crop` runs it on
+a `model.face_crop` square around each face (`tfvton.layers.FaceCrop`).
+`face_refiner` builds the callable for either mode, `refine_face` runs it.
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import tensorflow as tf
 
 from tfvton.data import transforms
+from tfvton.layers.face_crop import FaceCrop
+
+FACE_MODES = ("full", "crop")
 
 
 def gmm_agnostic(batch) -> tf.Tensor:
@@ -54,6 +63,8 @@ def generate_parsing(parsing_generator, batch, training: bool) -> Dict[str, tf.T
     x = parsing_input(batch)
     scores = parsing_generator(x, training=training)
     probabilities = tf.nn.softmax(tf.cast(scores, tf.float32), axis=-1)
+    # A bare tf.argmax (not keras.ops.argmax, whose -0.0 fix-up has no TFLite kernel): probabilities
+    # are never -0.0.
     onehot = tf.one_hot(tf.argmax(probabilities, axis=-1), probabilities.shape[-1], dtype=tf.float32)
     return {"parsing_input": x, "parsing_scores": scores, "parsing": probabilities,
             "parsing_onehot": onehot}
@@ -84,7 +95,27 @@ def render_appearance(appearance_generator, batch, warped_cloth, parsing, traini
     return {"appearance_input": x, "coarse": coarse, "composition_mask": mask, "tryon": tryon}
 
 
-def refine_face(face_generator, source_image, source_parse, image, face_parse, training: bool):
+def face_refiner(face_generator, face_mode: str = "full", face_crop: int = 64) -> Optional[FaceCrop]:
+    """The crop wrapper `refine_face` runs in `crop` mode, None in `full` mode.
+
+    Args:
+        face_generator: the 6 -> 3 channel generator (tanh).
+        face_mode: `full` (official: the whole frame) or `crop` (a square
+            around each face; config `model.face_mode`).
+        face_crop: the crop side in `crop` mode (config `model.face_crop`).
+    Returns:
+        `FaceCrop(face_generator, face_crop)` (same variables) in `crop` mode,
+        None in `full` mode.
+    """
+    if face_mode not in FACE_MODES:
+        raise ValueError(f"face_mode must be 'full' or 'crop'. Received: face_mode={face_mode!r}")
+    if face_mode == "crop":
+        return FaceCrop(face_generator, int(face_crop), name="face_crop")
+    return None
+
+
+def refine_face(face_generator, source_image, source_parse, image, face_parse, training: bool,
+                refiner: Optional[FaceCrop] = None):
     """Face refinement inside the face region of `face_parse`.
 
     Args:
@@ -96,16 +127,23 @@ def refine_face(face_generator, source_image, source_parse, image, face_parse, t
             arg-max at inference and in the joint stage; the target parse in the
             official face stage).
         training: generator mode.
+        refiner: `face_refiner(face_generator, "crop", ...)` to run the generator
+            on crops around the faces; None runs it on the whole frame.
     Returns:
         dict: `face_mask`, `source_face`, `image_face` (the face cut from `image`),
         `face` (generator output times the face mask), `final` = image - image_face + face.
     """
     face_mask = tf.cast(transforms.part_mask(face_parse, transforms.FACE_LABELS), tf.float32)
-    source_face = tf.cast(source_image, tf.float32) * tf.cast(
-        transforms.part_mask(source_parse, transforms.FACE_LABELS), tf.float32)
+    source_face_mask = tf.cast(transforms.part_mask(source_parse, transforms.FACE_LABELS), tf.float32)
+    source_face = tf.cast(source_image, tf.float32) * source_face_mask
     image = tf.cast(image, tf.float32)
     image_face = image * face_mask
-    x = tf.concat([source_face, image_face], axis=-1)
-    face = tf.cast(face_generator(tf.cast(x, source_image.dtype), training=training), tf.float32) * face_mask
+    x = tf.cast(tf.concat([source_face, image_face], axis=-1), source_image.dtype)
+    if refiner is not None:
+        # The crop boxes come from the two masks, not from the non-zero pixels of the faces.
+        output = refiner(x, source_mask=source_face_mask, target_mask=face_mask, training=training)
+    else:
+        output = face_generator(x, training=training)
+    face = tf.cast(output, tf.float32) * face_mask
     return {"face_mask": face_mask, "source_face": source_face, "image_face": image_face, "face": face,
             "final": image - image_face + face}
