@@ -10,12 +10,13 @@ def smoke_run_dir(tmp_path_factory):
     import keras
 
     from tfvton.config import load_config
-    from tfvton.networks.factory import GENERATOR_NAMES, build_networks, save_run
+    from tfvton.networks.factory import GENERATOR_NAMES, build_networks
+    from tfvton.run_dir import RunDir
 
     keras.utils.set_random_seed(0)
     config = load_config("smoke")
     run_dir = tmp_path_factory.mktemp("smoke_run")
-    save_run(run_dir, config, build_networks(config, GENERATOR_NAMES))
+    RunDir(run_dir).save(config, build_networks(config, GENERATOR_NAMES))
     return run_dir
 
 

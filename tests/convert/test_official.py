@@ -94,7 +94,7 @@ def test_bare_keys_and_convert_run_dir(source_pipeline, reference_outputs, tmp_p
     """Files without DataParallel prefixes load too; convert_official writes a loadable run dir."""
     from tfvton.config import load_config
     from tfvton.convert import convert_official, save_official_checkpoints
-    from tfvton.networks.factory import load_run
+    from tfvton.run_dir import RunDir
 
     torch_or_skip()
     files = save_official_checkpoints(source_pipeline, tmp_path / "bare", data_parallel=False)
@@ -104,7 +104,7 @@ def test_bare_keys_and_convert_run_dir(source_pipeline, reference_outputs, tmp_p
     assert sorted(p.name for p in (run_dir / "weights").iterdir()) == [
         "appearance_generator.weights.h5", "face_generator.weights.h5", "gmm.weights.h5",
         "parsing_generator.weights.h5"]
-    _assert_same_outputs(load_run(run_dir), reference_outputs)
+    _assert_same_outputs(RunDir(run_dir).load_pipeline(), reference_outputs)
 
 
 def _rewrite(files, tmp_path, name, edit):

@@ -90,11 +90,12 @@ def test_fp16_and_int8_accuracy_against_fp32(smoke, record_property):
 @pytest.mark.slow
 def test_export_command_writes_saved_model_and_tflite(smoke, tmp_path, capsys):
     from tfvton.cli import main
-    from tfvton.networks.factory import GENERATOR_NAMES, save_run
+    from tfvton.networks.factory import GENERATOR_NAMES
+    from tfvton.run_dir import RunDir
 
     config, pipeline, _ = smoke
     networks = {name: getattr(pipeline, name) for name in GENERATOR_NAMES}
-    run_dir = save_run(tmp_path / "run", config, networks)
+    run_dir = RunDir(tmp_path / "run").save(config, networks).path
     out = tmp_path / "models"
     code = main(["export", "--run-dir", str(run_dir), "--out", str(out), "--version", "2", "--tflite", "fp32"])
     assert code == 0

@@ -26,12 +26,13 @@ def test_saved_model_and_tflite_match_the_run_directory(tmp_path):
     from tfvton.export.saved_model import export_saved_model
     from tfvton.export.tflite import export_tflite
     from tfvton.export.warmup import synthetic_raw_inputs
-    from tfvton.networks.factory import GENERATOR_NAMES, build_networks, save_run
+    from tfvton.networks.factory import GENERATOR_NAMES, build_networks
+    from tfvton.run_dir import RunDir
 
     keras.utils.set_random_seed(0)
     config = load_config("smoke")
     run = tmp_path / "run"
-    save_run(run, config, build_networks(config, GENERATOR_NAMES))
+    RunDir(run).save(config, build_networks(config, GENERATOR_NAMES))
     keras_predictor = load_predictor(run)
     assert describe_source(run) == "run" and keras_predictor.kind == "keras"
     export_saved_model(keras_predictor.pipeline, config, str(tmp_path / "export"), warmup=False)

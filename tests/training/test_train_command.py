@@ -36,7 +36,7 @@ def _event_tags(log_dir: Path) -> set:
 
 
 def _check_stage_outputs(run_dir: Path, stage: str, trained, steps: int):
-    from tfvton.networks import factory
+    from tfvton.run_dir import RunDir
 
     checkpoints = sorted(p.name for p in (run_dir / "checkpoints" / stage).iterdir() if p.name.startswith("ckpt-"))
     assert checkpoints and checkpoints[-1] == f"ckpt-{steps:08d}"
@@ -44,7 +44,7 @@ def _check_stage_outputs(run_dir: Path, stage: str, trained, steps: int):
     assert marker["steps"] == steps and marker["networks"] == sorted(trained)
     for name in trained:
         assert (run_dir / "weights" / stage / f"{name}.weights.h5").is_file()
-        assert factory.weights_path(run_dir, name).is_file()
+        assert RunDir(run_dir).weights_path(name).is_file()
     rows = list(csv.DictReader(open(run_dir / "logs" / stage / "train.csv")))
     assert rows and int(rows[-1]["step"]) == steps and "g_total" in rows[-1]
     assert all(np.isfinite(float(value)) for key, value in rows[-1].items() if not key.startswith("val_"))
@@ -57,7 +57,7 @@ def _check_stage_outputs(run_dir: Path, stage: str, trained, steps: int):
 def test_gmm_stage_run_directory_resume_and_missing_weights(synth_root, tmp_path, capsys):
     from tfvton.cli import main
     from tfvton.config import load_config
-    from tfvton.networks import factory
+    from tfvton.run_dir import RunDir
 
     run_dir = tmp_path / "run"
     overrides = list(TINY_OVERRIDES) + ["train.steps=2", "train.checkpoint_every=1", "train.log_every=1",
@@ -69,7 +69,7 @@ def test_gmm_stage_run_directory_resume_and_missing_weights(synth_root, tmp_path
     # The resolved config is written next to the checkpoints and reloads to the same values.
     assert load_config(run_dir / "config.yaml") == load_config("smoke", overrides)
     _check_stage_outputs(run_dir, "gmm", ["gmm"], 2)
-    assert factory.load_run_networks(run_dir, ["gmm"])["gmm"].count_params() > 0
+    assert RunDir(run_dir).load_networks(["gmm"])["gmm"].count_params() > 0
     # The same command again: the stage is complete and skipped.
     assert main(argv) == 0
     assert "gmm: skipped (complete)" in capsys.readouterr().out
@@ -83,7 +83,7 @@ def test_gmm_stage_run_directory_resume_and_missing_weights(synth_root, tmp_path
 @pytest.mark.slow
 def test_smoke_config_all_stages(synth_root, tmp_path):
     """`tfvton train --config smoke --stage all` as a user runs it (a subprocess), then the run loads as a pipeline."""
-    from tfvton.networks import factory
+    from tfvton.run_dir import RunDir
     from tfvton.training.algorithm import ALGORITHM_1
 
     run_dir = tmp_path / "run"
@@ -99,7 +99,7 @@ def test_smoke_config_all_stages(synth_root, tmp_path):
     for stage in ALGORITHM_1:
         _check_stage_outputs(run_dir, stage.name, stage.trains, steps)
         assert f"{stage.name}: trained 0 -> {steps}" in result.stdout
-    pipeline = factory.load_run(run_dir)
+    pipeline = RunDir(run_dir).load_pipeline()
     from tests.training.training_helpers import random_batch
 
     outputs = pipeline(random_batch(1, 64, 64), training=False)

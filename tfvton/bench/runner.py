@@ -245,14 +245,15 @@ def build_generators(config, run_dir: Optional[str] = None, seed: int = 0, polic
     """The four generators, under a Keras dtype policy, with weights from a run, a seed or `like`."""
     import keras
 
-    from tfvton.networks.factory import build_networks, load_run_networks
+    from tfvton.networks.factory import build_networks
+    from tfvton.run_dir import RunDir
 
     previous = keras.config.dtype_policy()
     if policy:
         keras.config.set_dtype_policy(policy)
     try:
         if run_dir and like is None:
-            networks = load_run_networks(run_dir, names, config)
+            networks = RunDir(run_dir).load_networks(names, config)
         else:
             keras.utils.set_random_seed(seed)
             networks = build_networks(config, names)

@@ -40,5 +40,5 @@ def run(args) -> int:
         print(f"tfvton convert-official: {err}", file=sys.stderr)
         return 1
     print(f"tfvton convert-official: wrote {run_dir} (config.yaml, weights/*.weights.h5); "
-          "load it with tfvton.networks.factory.load_run")
+          "load it with tfvton.run_dir.RunDir(...).load_pipeline()")
     return 0

@@ -73,11 +73,12 @@ def run(args) -> int:
         return 2
 
     from tfvton.export import saved_model
-    from tfvton.networks.factory import load_run, load_run_config
+    from tfvton.run_dir import RunDir
 
     try:
-        config = load_run_config(args.run_dir)
-        pipeline = load_run(args.run_dir, config)
+        run = RunDir(args.run_dir)
+        config = run.load_config()
+        pipeline = run.load_pipeline(config)
     except (FileNotFoundError, ValueError) as error:
         print(f"tfvton export: {error}", file=sys.stderr)
         return 2

@@ -309,7 +309,7 @@ def convert_official(paths: Mapping[str, PathLike], run_dir: PathLike, ngf: int 
     """Converts the official checkpoints into a tfvton run directory.
 
     Writes `config.yaml` (the resolved config) and one `weights/<network>.weights.h5`
-    per generator; `tfvton.networks.factory.load_run(run_dir)` rebuilds the pipeline.
+    per generator; `tfvton.run_dir.RunDir(run_dir).load_pipeline()` rebuilds the pipeline.
 
     Args:
         paths: as for `load_official`.
@@ -319,10 +319,10 @@ def convert_official(paths: Mapping[str, PathLike], run_dir: PathLike, ngf: int 
     Returns:
         The run directory.
     """
-    from tfvton.networks.factory import save_run
+    from tfvton.run_dir import RunDir
 
     pipeline = load_official(paths, ngf=ngf, height=height, width=width, gmm_ngf=gmm_ngf)
-    return save_run(run_dir, official_config(ngf, height, width, gmm_ngf), pipeline_networks(pipeline))
+    return RunDir(run_dir).save(official_config(ngf, height, width, gmm_ngf), pipeline_networks(pipeline)).path
 
 
 def pipeline_networks(pipeline) -> Dict[str, object]:

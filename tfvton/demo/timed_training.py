@@ -5,7 +5,7 @@ finish in a given time on whatever machine it runs on, so each stage here gets
 a time slice: the trainer runs until the slice is used up (or a step cap is
 reached) and then exports its networks exactly as `tfvton train` does
 (`tfvton.training.runner.export_stage`), so the run directory is an ordinary
-one: `load_run`, `tfvton evaluate`, `tfvton export` all read it.
+one: `RunDir.load_pipeline`, `tfvton evaluate`, `tfvton export` all read it.
 
 Step times are measured as the stage runs: the first step (graph tracing) and
 the median of the following ones are reported, and the slice of each later
@@ -107,6 +107,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     """
     import tensorflow as tf
 
+    from tfvton.run_dir import RunDir
     from tfvton.training import algorithm, callbacks as cbs, runner
 
     start = time.perf_counter()
@@ -116,7 +117,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     sample = data.sample_batch(4)
     trainer = runner.build_stage_trainer(config, stage, strategy, max_steps, sample, run_dir, verbose=0)
     build_seconds = time.perf_counter() - start
-    log_dir = run_dir / "logs" / stage.name
+    log_dir = RunDir(run_dir).logs_dir(stage.name)
     log_dir.mkdir(parents=True, exist_ok=True)
     budget = TimeBudget(seconds, start, min_steps=min_steps, max_steps=max_steps)
     every = max(1, min(config.train.log_every, max_steps))
@@ -145,13 +146,11 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
     Returns:
         one `train_stage_for` result per stage.
     """
-    from tfvton.config import save_config
-    from tfvton.networks import factory
+    from tfvton.run_dir import RunDir
 
     shares = dict(shares or DEFAULT_SHARES)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / factory.CONFIG_FILE)
+    RunDir(run_dir).save_config(config)
     deadline = time.perf_counter() + seconds
     results = []
     for i, name in enumerate(stages):

@@ -2,9 +2,9 @@
 
 `load_predictor(source)` looks at `source` and returns a `Predictor`:
 
-- a run directory (`config.yaml` + `weights/<network>.weights.h5`), written by
-  `tfvton train` or by `tfvton convert-official` (the converted official
-  checkpoints): the Keras `TryOnPipeline` of `tfvton.networks.factory.load_run`;
+- a run directory (`tfvton.run_dir.RunDir`), written by `tfvton train` or by
+  `tfvton convert-official` (the converted official checkpoints): the Keras
+  `TryOnPipeline` of `RunDir.load_pipeline`;
 - an exported SavedModel (`tfvton export`): a version directory holding
   `saved_model.pb`, or the model base directory (the highest numeric version
   is used), or the export root holding `<model name>/<version>/`;
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
+
+from tfvton.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +118,9 @@ class KerasPredictor(Predictor):
 
     @classmethod
     def from_run_dir(cls, run_dir: PathLike) -> "KerasPredictor":
-        from tfvton.networks.factory import load_run, load_run_config
-
-        config = load_run_config(run_dir)
-        return cls(load_run(run_dir, config), config, run_dir)
+        run = RunDir(run_dir)
+        config = run.load_config()
+        return cls(run.load_pipeline(config), config, run_dir)
 
     def run_model_inputs(self, inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
         """Runs the pipeline on already preprocessed, batched model tensors."""
@@ -289,7 +290,7 @@ def describe_source(source: PathLike) -> str:
         if path.suffix == ".tflite":
             return "tflite"
         raise ValueError(f"{path}: expected a run directory, a SavedModel directory or a .tflite file")
-    if (path / "config.yaml").is_file() and (path / "weights").is_dir():
+    if RunDir.looks_like_run_dir(path):
         return "run"
     if _find_saved_model(path) is not None:
         return "saved_model"
@@ -302,9 +303,7 @@ def read_source_config(source: PathLike):
     kind = describe_source(source)
     path = Path(source)
     if kind == "run":
-        from tfvton.networks.factory import load_run_config
-
-        return load_run_config(path)
+        return RunDir(path).load_config()
     if kind == "saved_model":
         from tfvton.export.saved_model import load_exported_config
 

@@ -1,14 +1,11 @@
-"""Builds every network from a `Config`, and saves / loads them in a run directory.
+"""Builds every network, and the `TryOnPipeline`, from a `Config`.
 
-A run directory holds the resolved `config.yaml` and one
-`weights/<network>.weights.h5` per network, named as `build_networks` names
-them. `convert-official` writes one; training and export read and write the
-same layout through `save_run`, `load_run_networks` and `load_run`.
+The names `build_networks` gives the networks are the ones a run directory
+stores their weights under (`tfvton.run_dir.RunDir`).
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Dict, Iterable, Optional, Union
+from typing import Dict, Iterable, Optional
 
 import keras
 
@@ -34,11 +31,6 @@ IMAGE_D_INPUT_CHANNELS = 3 + 3  # appearance and face discriminators: 6
 GENERATOR_NAMES = ("gmm", "parsing_generator", "appearance_generator", "face_generator")
 DISCRIMINATOR_NAMES = ("parsing_discriminator", "appearance_discriminator", "face_discriminator")
 NETWORK_NAMES = GENERATOR_NAMES + DISCRIMINATOR_NAMES
-
-CONFIG_FILE = "config.yaml"
-WEIGHTS_DIR = "weights"
-
-PathLike = Union[str, Path]
 
 
 def parsing_downsamplings(config) -> int:
@@ -121,83 +113,3 @@ def build_pipeline(config, networks: Optional[Dict[str, keras.Model]] = None) ->
         networks.update(build_networks(config, missing))
     return TryOnPipeline(*(networks[name] for name in GENERATOR_NAMES), face_mode=config.model.face_mode,
                          face_crop=config.model.face_crop, name="tryon_pipeline")
-
-
-# ---------------------------------------------------------------------------
-# Run directories
-# ---------------------------------------------------------------------------
-
-def weights_path(run_dir: PathLike, name: str) -> Path:
-    """Where a run directory keeps one network's weights."""
-    return Path(run_dir) / WEIGHTS_DIR / f"{name}.weights.h5"
-
-
-def save_run(run_dir: PathLike, config, networks: Dict[str, keras.Model]) -> Path:
-    """Writes `config.yaml` and `weights/<name>.weights.h5` for each given network.
-
-    Args:
-        run_dir: the run directory (created).
-        config: the resolved `Config` the networks were built from.
-        networks: name -> network, names from `NETWORK_NAMES`.
-
-    Returns:
-        The run directory.
-    """
-    from tfvton.config import save_config
-
-    unknown = sorted(set(networks) - set(NETWORK_NAMES))
-    if unknown:
-        raise ValueError(f"tfvton/networks/factory.py: cannot save unknown network name(s) "
-                         f"{', '.join(unknown)}; expected some of {', '.join(NETWORK_NAMES)}")
-    run_dir = Path(run_dir)
-    (run_dir / WEIGHTS_DIR).mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / CONFIG_FILE)
-    for name, network in networks.items():
-        network.save_weights(weights_path(run_dir, name))
-    return run_dir
-
-
-def load_run_config(run_dir: PathLike):
-    """The resolved `Config` stored in a run directory."""
-    from tfvton.config import load_config
-
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no {CONFIG_FILE} in the run directory {run_dir}")
-    return load_config(path)
-
-
-def load_run_networks(run_dir: PathLike, names: Optional[Iterable[str]] = None,
-                      config=None) -> Dict[str, keras.Model]:
-    """Rebuilds networks from a run directory's config and loads their weights.
-
-    Args:
-        run_dir: a directory written by `save_run` (or `tfvton convert-official`).
-        names: networks to load (default: every network with a weights file).
-        config: use this config instead of the run's `config.yaml`.
-
-    Raises:
-        FileNotFoundError: a requested network has no weights file.
-    """
-    run_dir = Path(run_dir)
-    config = config or load_run_config(run_dir)
-    if names is None:
-        names = [name for name in NETWORK_NAMES if weights_path(run_dir, name).is_file()]
-    names = list(names)
-    absent = [str(weights_path(run_dir, name)) for name in names if not weights_path(run_dir, name).is_file()]
-    if absent:
-        raise FileNotFoundError(f"{run_dir}: missing weights file(s): {', '.join(absent)}")
-    networks = build_networks(config, names)
-    for name, network in networks.items():
-        network.load_weights(weights_path(run_dir, name))
-    return networks
-
-
-def load_run(run_dir: PathLike, config=None) -> TryOnPipeline:
-    """The `TryOnPipeline` of a run directory (its four generators' weights).
-
-    Example:
-        >>> pipeline = load_run("runs/official")  # written by `tfvton convert-official`
-    """
-    config = config or load_run_config(run_dir)
-    return build_pipeline(config, load_run_networks(run_dir, GENERATOR_NAMES, config))

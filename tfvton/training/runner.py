@@ -1,14 +1,9 @@
 """Running stages of Algorithm 1 in a run directory: build, resume, fit, checkpoint, export.
 
-Run directory layout (readable by `tfvton.networks.factory.load_run`):
-
-    config.yaml                         the resolved config
-    weights/<network>.weights.h5        latest weights of every trained network
-    weights/<stage>/<network>.weights.h5  what each stage exported; stage.json marks it complete
-    checkpoints/<stage>/ckpt-<step>/    crash-safe checkpoints (networks, optimizers, step)
-    logs/<stage>/train.csv              one row per `train.log_every` steps
-    logs/<stage>/events.*               TensorBoard scalars and sample images
-    samples/<stage>/step-<step>.png     image grids every `train.image_every` steps
+The run directory's layout is `tfvton.run_dir.RunDir`'s: the resolved config,
+the latest and per-stage weights with a `stage.json` marker per finished stage,
+checkpoints, logs (`train.csv` every `train.log_every` steps, TensorBoard
+events) and sample grids (every `train.image_every` steps).
 
 A stage whose `stage.json` records its full budget is skipped, so re-running
 `--stage all` after a crash continues where it stopped; an unfinished stage
@@ -17,44 +12,26 @@ never interrupted, given op determinism).
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Dict, Optional
 
 import keras
 import tensorflow as tf
 
-from tfvton.config import save_config
 from tfvton.networks import factory
+from tfvton.run_dir import RunDir
 from tfvton.training import algorithm, callbacks as cbs, custom_loop, strategy as strategy_lib
 from tfvton.training.checkpoints import AtomicCheckpointManager
 from tfvton.training.schedules import build_optimizer
 from tfvton.training.stages import build_trainer
 
-STAGE_MARKER = "stage.json"
 
 
 def _log(message: str, verbose: int = 1) -> None:
     if verbose:
         print(f"[tfvton train] {message}", flush=True)
-
-
-def stage_weights_path(run_dir, stage: str, network: str) -> Path:
-    return Path(run_dir) / factory.WEIGHTS_DIR / stage / f"{network}.weights.h5"
-
-
-def stage_is_complete(run_dir, stage: str, budget: int) -> bool:
-    marker = Path(run_dir) / factory.WEIGHTS_DIR / stage / STAGE_MARKER
-    if not marker.is_file():
-        return False
-    try:
-        return int(json.loads(marker.read_text()).get("steps", 0)) >= budget
-    except (ValueError, OSError):
-        return False
 
 
 def find_start_weights(stage: algorithm.Stage, run_dir, init_from=None) -> Dict[str, Optional[Path]]:
@@ -64,40 +41,26 @@ def find_start_weights(stage: algorithm.Stage, run_dir, init_from=None) -> Dict[
     then `weights/<network>.weights.h5` in `init_from` (another run directory, e.g.
     one written by `tfvton convert-official`), then in the run directory itself.
     """
+    run_dir = RunDir(run_dir)
+    init_from = RunDir(init_from) if init_from else None
     found = {}
     for network in stage.networks:
         source = stage.start_stage(network)
         candidates = []
         if source:
-            candidates.append(stage_weights_path(run_dir, source, network))
+            candidates.append(run_dir.stage_weights_path(source, network))
         if init_from:
-            candidates += [stage_weights_path(init_from, source, network)] if source else []
-            candidates.append(factory.weights_path(init_from, network))
+            candidates += [init_from.stage_weights_path(source, network)] if source else []
+            candidates.append(init_from.weights_path(network))
         if source:
-            candidates.append(factory.weights_path(run_dir, network))
+            candidates.append(run_dir.weights_path(network))
         found[network] = next((path for path in candidates if path.is_file()), None)
     return found
 
 
-def _save_weights_atomically(network, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    network.save_weights(scratch)
-    os.replace(scratch, path)
-
-
 def export_stage(trainer, stage: algorithm.Stage, run_dir, steps: int) -> Dict[str, Path]:
     """Writes each trained network's `.weights.h5` (stage copy and latest) and the stage marker."""
-    written = {}
-    for name, network in trainer.trained_networks().items():
-        path = stage_weights_path(run_dir, stage.name, name)
-        _save_weights_atomically(network, path)
-        _save_weights_atomically(network, factory.weights_path(run_dir, name))
-        written[name] = path
-    marker = Path(run_dir) / factory.WEIGHTS_DIR / stage.name / STAGE_MARKER
-    marker.write_text(json.dumps({"stage": stage.name, "steps": int(steps), "networks": sorted(written),
-                                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
-    return written
+    return RunDir(run_dir).save_stage(stage.name, trainer.trained_networks(), steps)
 
 
 def _synchronize_gmm(networks, stage: algorithm.Stage, strategy) -> None:
@@ -138,9 +101,10 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                     networks[name].load_weights(path)
                     _log(f"{stage.name}: {name} starts from {path}", verbose)
                 elif name in stage.freezes:
+                    looked = RunDir(run_dir).stage_weights_path(stage.start_stage(name) or "?", name)
                     raise FileNotFoundError(
                         f"tfvton/training/runner.py: stage {stage.name!r} keeps {name} frozen but found no weights "
-                        f"for it (looked for {stage_weights_path(run_dir, stage.start_stage(name) or '?', name)} "
+                        f"for it (looked for {looked} "
                         f"and weights/{name}.weights.h5 in --init-from); run the "
                         f"{stage.start_stage(name)!r} stage first or pass --init-from RUN_DIR")
                 elif stage.start_stage(name):  # a trained network can start afresh; say so even when quiet
@@ -173,12 +137,12 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
     Returns:
         dict: `stage`, `steps`, `start_step`, `skipped`, `history` (last logs), `trainer`.
     """
-    run_dir = Path(run_dir)
+    run_dir = RunDir(run_dir)
     train = config.train
     chief = strategy_lib.is_chief(strategy)
     budget = algorithm.stage_budget(train, stage.name,
                                     algorithm.steps_per_epoch(data.num_examples, train.batch_size))
-    if stage_is_complete(run_dir, stage.name, budget):
+    if run_dir.stage_is_complete(stage.name, budget):
         _log(f"{stage.name}: already complete ({budget} steps), skipped", verbose)
         return {"stage": stage.name, "steps": budget, "start_step": budget, "skipped": True, "history": {},
                 "trainer": None}
@@ -186,7 +150,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
     sample = data.sample_batch(4)
     trainer = build_stage_trainer(config, stage, strategy, budget, sample, run_dir, init_from, verbose)
     checkpoint = tf.train.Checkpoint(**trainer.checkpoint_objects())
-    manager = AtomicCheckpointManager(checkpoint, run_dir / "checkpoints" / stage.name, train.keep_checkpoints,
+    manager = AtomicCheckpointManager(checkpoint, run_dir.checkpoints_dir(stage.name), train.keep_checkpoints,
                                       is_chief=chief)
     restored = manager.restore_latest()
     start = int(trainer.step.numpy())
@@ -197,14 +161,14 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
 
     history = {}
     if start < budget:
-        log_dir = run_dir / "logs" / stage.name
+        log_dir = run_dir.logs_dir(stage.name)
         extra = list(callbacks)
         callbacks = [cbs.NanGuard(stage.name), cbs.StopAtStep(budget), cbs.CheckpointEvery(manager, train.checkpoint_every)]
         if chief:
             log_dir.mkdir(parents=True, exist_ok=True)
             scalars = cbs.ScalarSummaries(log_dir, train.log_every)
             callbacks += [cbs.StepInLogs(), keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=True),
-                          scalars, cbs.ImageGrids(sample, run_dir / "samples" / stage.name, train.image_every,
+                          scalars, cbs.ImageGrids(sample, run_dir.samples_dir(stage.name), train.image_every,
                                                   writer=scalars.writer, final=True)]
         callbacks += extra
         dataset = data.dataset(train.batch_size, start)
@@ -223,7 +187,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
     steps = int(trainer.step.numpy())
     if chief:
         export_stage(trainer, stage, run_dir, steps)
-        _log(f"{stage.name}: done at step {steps}; weights in {run_dir / factory.WEIGHTS_DIR / stage.name}",
+        _log(f"{stage.name}: done at step {steps}; weights in {run_dir.stage_dir(stage.name)}",
              verbose)
     return {"stage": stage.name, "steps": steps, "start_step": start, "skipped": False, "history": history,
             "trainer": trainer}
@@ -236,13 +200,12 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
     Sets the precision policy, picks the strategy (`train.strategy`) unless one
     is given, and writes the resolved config into the run directory.
     """
-    run_dir = Path(run_dir)
+    run_dir = RunDir(run_dir)
     strategy_lib.set_precision(config.train.mixed_precision)
     if strategy is None:
         strategy = strategy_lib.select_strategy(config.train.strategy)
     if strategy_lib.is_chief(strategy):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        save_config(config, run_dir / factory.CONFIG_FILE)
+        run_dir.save_config(config)
     results = []
     for each in algorithm.resolve_stages(stage):
         results.append(train_stage(config, each, run_dir, data, strategy, init_from, verbose, loop, callbacks))
