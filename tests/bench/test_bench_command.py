@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tfvton.bench import runner
+from tfvton.bench import callables, runner
 from tfvton.cli import main
 
 NETWORK_KEYS = {"median_s", "min_s", "gflops", "fraction_of_machine"}
@@ -67,7 +67,7 @@ def test_frozen_function_keeps_signature_and_outputs():
     dense.build((None, 4))
     function = tf.function(lambda inputs: {"y": dense(inputs["a"]) * 2.0, "z": inputs["b"] + 1.0},
                            input_signature=[{"a": tf.TensorSpec([2, 4]), "b": tf.TensorSpec([2])}], autograph=False)
-    frozen = runner._freeze(function)
+    frozen = callables.freeze(function)
     feed = {"a": np.ones((2, 4), np.float32), "b": np.arange(2, dtype=np.float32)}
     expected, got = function(feed), frozen(feed)
     assert set(got) == {"y", "z"}

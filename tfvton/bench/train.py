@@ -16,15 +16,14 @@ from typing import Callable, Dict, Optional, Sequence
 import numpy as np
 
 from tfvton.bench import timing
+from tfvton.bench.reference import OFFICIAL_RELEASE
 
 DEFAULT_STAGES = ("appearance",)
-# The official release on this machine type (issue 8): appearance step, G and D, batch 1.
-OFFICIAL_APPEARANCE_STEP_S = (8.2, 8.8)
 
 
 def training_batch(examples: Sequence[Dict[str, np.ndarray]], batch: int) -> Dict[str, np.ndarray]:
     """Model inputs plus target tensors (the source itself) for `batch` examples."""
-    from tfvton.bench.runner import stack_batch
+    from tfvton.bench.inputs import stack_batch
     from tfvton.data import transforms
 
     inputs = stack_batch(examples, batch)
@@ -62,14 +61,22 @@ def time_train_step(config, stage_name: str, batch: Dict[str, np.ndarray], runs:
 def run_train_benchmark(config, examples=None, stages: Sequence[str] = DEFAULT_STAGES, batch: int = 1,
                         runs: int = 10, warmup: int = 2, precisions: Sequence[str] = ("none", "mixed_bfloat16"),
                         log: Optional[Callable[[str], None]] = None) -> Dict[str, object]:
-    """{stage: {precision: timing dict}} plus the official reference for the appearance step."""
-    from tfvton.bench.runner import real_format_examples
+    """{stage: {precision: timing dict}}, the batch, and the official release's appearance step as a reference.
+
+    The reference (`reference`) is what `tfvton.bench.reference.OFFICIAL_RELEASE`
+    records: measured once, on the machine and date it names.
+    """
+    from tfvton.bench.inputs import real_format_examples
 
     log = log or (lambda message: None)
     if examples is None:
         examples, _ = real_format_examples(config, None)
     data = training_batch(examples, batch)
-    report: Dict[str, object] = {"batch": batch, "official_appearance_step_s": list(OFFICIAL_APPEARANCE_STEP_S)}
+    report: Dict[str, object] = {"batch": batch}
+    if OFFICIAL_RELEASE.applies_to(config):  # timed at the paper's geometry and widths only
+        report["reference"] = {"appearance_step_s": list(OFFICIAL_RELEASE.training_step_seconds),
+                               "what": OFFICIAL_RELEASE.what, "machine": OFFICIAL_RELEASE.machine,
+                               "measured": OFFICIAL_RELEASE.measured}
     for stage in stages:
         report[stage] = {}
         for precision in precisions:
@@ -84,30 +91,21 @@ def run_train_benchmark(config, examples=None, stages: Sequence[str] = DEFAULT_S
     return report
 
 
-def add_estimates(report: Dict[str, object], machine: Dict[str, float]) -> None:
-    """Adds `est_unloaded_s` to each step timing: its CPU time at the probe's FLOPs per CPU second,
-    rescaled to the unloaded machine's matmul rate (see `tfvton.bench.runner.add_machine_fractions`)."""
-    from tfvton.bench.runner import REFERENCE_MATMUL_GFLOPS
-
-    scale = machine["matmul_cpu_gflops"] / REFERENCE_MATMUL_GFLOPS
-    for by_precision in report.values():
-        if isinstance(by_precision, dict):
-            for measured in by_precision.values():
-                if "cpu_min_s" in measured:
-                    measured["est_unloaded_s"] = measured["cpu_min_s"] * scale
-
-
 def format_table(report: Dict[str, object]) -> str:
-    lines = [f"training step, batch {report['batch']} (official appearance step: "
-             f"{report['official_appearance_step_s'][0]}-{report['official_appearance_step_s'][1]} s)"]
+    """One line per stage and precision, then the official reference with where and when it was measured."""
+    lines = [f"training step, batch {report['batch']}"]
     for stage, by_precision in report.items():
-        if not isinstance(by_precision, dict):
+        if stage in ("batch", "reference") or not isinstance(by_precision, dict):
             continue
         for precision, m in by_precision.items():
             if "error" in m:
                 lines.append(f"{stage:12s} {precision:15s} failed: {m['error'][:120]}")
             else:
-                estimate = f"  est. unloaded {m['est_unloaded_s']:.2f} s" if "est_unloaded_s" in m else ""
                 lines.append(f"{stage:12s} {precision:15s} median {m['median_s']:.3f} s  min {m['min_s']:.3f} s  "
-                             f"cpu min {m['cpu_min_s']:.3f} s{estimate}")
+                             f"cpu min {m['cpu_min_s']:.3f} s")
+    reference = report.get("reference")
+    if reference:
+        low, high = reference["appearance_step_s"]
+        lines.append(f"{'reference':12s} appearance step {low}-{high} s: {reference['what']}; reference measured on "
+                     f"{reference['machine']}, {reference['measured']}; not measured on this machine")
     return "\n".join(lines)

@@ -93,7 +93,6 @@ def run(args) -> int:
         report["train"] = train_bench.run_train_benchmark(config, examples, stages=args.train_stages,
                                                           batch=args.batch, runs=args.runs, warmup=args.warmup,
                                                           log=options.log)
-        train_bench.add_estimates(report["train"], report["machine"])
     if args.ablation:
         from tfvton.bench import ablation
 

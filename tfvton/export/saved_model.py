@@ -56,7 +56,7 @@ from typing import Dict
 import tensorflow as tf
 
 from tfvton.data import transforms
-from tfvton.export import warmup as warmup_lib
+from tfvton.export import graph, warmup as warmup_lib
 
 NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
 DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024
@@ -171,25 +171,6 @@ def decode_checked(data, name: str, kind: str, max_bytes: int, max_pixels: int):
     return image, tf.cast(declared, tf.int32)
 
 
-def tracked_variables(model):
-    """The model's variables as the plain `tf.Variable`s the SavedModel should hold.
-
-    Tracking the Keras 3 wrappers instead saves them as Keras objects, which
-    `tf.saved_model.load` restores but the MLIR SavedModel importer (the TFLite
-    converter) cannot freeze: it leaves uninitialised resource variables behind.
-    The plain variables make a SavedModel any TF loader reads (TF-Serving's
-    C++ loader, the TFLite converter, `tf.compat.v1` sessions).
-    """
-    return [getattr(variable, "value", variable) for variable in model.variables]
-
-
-class _Untracked:
-    """A plain holder: TF's checkpoint tracking ignores attributes of non-trackable objects."""
-
-    def __init__(self, pipeline):
-        self.pipeline = pipeline
-
-
 class ServingModule(tf.Module):
     """The exported object: the pipeline plus the two serving functions.
 
@@ -211,8 +192,8 @@ class ServingModule(tf.Module):
         # The pipeline object itself stays out of the SavedModel's object graph
         # (as in Keras' ExportArchive): only its variables are tracked, so no
         # layer attribute has to be checkpointable, and reloading needs no tfvton code.
-        self._holder = _Untracked(pipeline)
-        self.model_variables = tracked_variables(pipeline)
+        self._holder = graph.Untracked(pipeline)
+        self.model_variables = graph.plain_variables(pipeline)
         self.height = int(height)
         self.width = int(width)
         self.pose_radius = int(pose_radius)
@@ -276,7 +257,7 @@ class ServingModule(tf.Module):
         raw["source_pose_keypoints"] = tf.zeros_like(keypoints)
         model_inputs = transforms.preprocess(raw, self.height, self.width, self.pose_radius,
                                              self.shape_downsample)
-        outputs = self._holder.pipeline(model_inputs, training=False)
+        outputs = self._holder.obj(model_inputs, training=False)
         result = {
             "tryon_image": to_uint8_image(outputs["final"]),
             "parsing_labels": tf.cast(tf.argmax(outputs["parsing"], axis=-1), tf.uint8),
@@ -348,7 +329,7 @@ def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton
     load a half-written numeric directory.
 
     Args:
-        pipeline: a built `TryOnPipeline` (e.g. from `tfvton.networks.factory.load_run`).
+        pipeline: a built `TryOnPipeline` (e.g. from `tfvton.run_dir.RunDir.load_pipeline`).
         config: the run's `Config` (model size, pose radius, body-shape blur).
         out_dir: parent of the model base directory (TF-Serving's `base_path`
             is `out_dir/<model_name>`).
@@ -366,7 +347,7 @@ def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton
         The version directory.
 
     Example:
-        >>> pipeline = load_run("runs/paper")
+        >>> pipeline = RunDir("runs/paper").load_pipeline()
         >>> export_saved_model(pipeline, config, "models", version=1)
         'models/tfvton/1'
     """

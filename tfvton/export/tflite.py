@@ -29,7 +29,6 @@ runtime phones ship), never `tf.lite.Interpreter`.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections import Counter
@@ -38,6 +37,9 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 import numpy as np
 
 from tfvton.data import transforms
+from tfvton.export import graph
+from tfvton.metrics import psnr, ssim
+from tfvton.metrics.ssim import WINDOW_SIZE as SSIM_WINDOW
 from tfvton.networks.pipeline import INPUT_KEYS as MODEL_INPUT_KEYS
 
 VARIANTS = ("fp32", "fp16", "int8")
@@ -49,31 +51,6 @@ CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mas
 SIGNATURE_KEY = "serving_default"
 
 
-@contextlib.contextmanager
-def _tflite_compatible_argmax():
-    """Traces `keras.ops.argmax` as a bare `tf.argmax` while converting.
-
-    Keras' float argmax maps -0.0 to -tiny with `signbit` (a BitwiseAnd), which
-    has no TFLite builtin kernel. The pipeline takes the argmax of softmax
-    probabilities, which are never -0.0, so the bare argmax is identical there.
-    """
-    import keras
-    import tensorflow as tf
-
-    original = keras.ops.argmax
-
-    def argmax(x, axis=None, keepdims=False):
-        y = tf.argmax(tf.reshape(x, [-1]) if axis is None else x, axis=0 if axis is None else axis,
-                      output_type=tf.int32)
-        return tf.expand_dims(y, axis) if keepdims and axis is not None else y
-
-    keras.ops.argmax = argmax
-    try:
-        yield
-    finally:
-        keras.ops.argmax = original
-
-
 def _core_module(pipeline, height: int, width: int):
     """A tf.Module holding the pipeline's variables and the batch-1 core function.
 
@@ -82,25 +59,18 @@ def _core_module(pipeline, height: int, width: int):
     """
     import tensorflow as tf
 
-    from tfvton.export.saved_model import tracked_variables
-
-    class _Holder:  # not trackable: keeps the Keras object out of the object graph
-        def __init__(self, model):
-            self.model = model
-
     specs = {key: tf.TensorSpec([1, height, width, MODEL_INPUT_CHANNELS[key]], tf.float32, name=key)
              for key in MODEL_INPUT_KEYS}
-    module = tf.Module()
-    module.model_variables = tracked_variables(pipeline)
-    holder = _Holder(pipeline)
+    module = graph.variables_module(graph.plain_variables(pipeline))
+    holder = graph.Untracked(pipeline)
 
     def core(inputs):
-        outputs = holder.model(inputs, training=False)
+        outputs = holder.obj(inputs, training=False)
         return {key: outputs[key] for key in CORE_OUTPUT_KEYS}
 
+    # The forward pass takes a bare `tf.argmax` (keras.ops.argmax's -0.0 fix-up has no TFLite kernel).
     function = tf.function(core, input_signature=[specs], autograph=False)
-    with _tflite_compatible_argmax():
-        concrete = function.get_concrete_function()
+    concrete = function.get_concrete_function()
     module.core = function
     return module, concrete
 
@@ -201,16 +171,11 @@ def convert(pipeline, config, variant: str = "fp32",
     Returns:
         The model bytes, with one signature `serving_default`.
     """
-    import tensorflow as tf
-
     if variant not in VARIANTS:
         raise ValueError(f"tflite variant must be one of {VARIANTS}, got {variant!r}")
     module, concrete = _core_module(pipeline, config.data.height, config.data.width)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
-    if variant == "fp16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif variant == "int8":
+    dataset, keep_nodes = None, []
+    if variant == "int8":
         if not representative:
             raise ValueError("int8 conversion needs a representative dataset (model_inputs_from_raw)")
         examples = [dict(example) for example in representative]
@@ -220,21 +185,10 @@ def convert(pipeline, config, variant: str = "fp32",
             for example in examples:
                 yield {key: example[key] for key in MODEL_INPUT_KEYS}
 
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = dataset
-        # INT8 first; the float builtins only catch ops that have no int8 kernel.
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-        keep_nodes = []
         if keep_warp_float:
             keep_nodes = warp_tensor_names(float_model or convert(pipeline, config, "fp32"))
-        keep_float_ops = list(keep_float_ops)
-        if keep_nodes or keep_float_ops:
-            options = tf.lite.experimental.QuantizationDebugOptions(
-                denylisted_ops=keep_float_ops or None, denylisted_nodes=keep_nodes or None)
-            debugger = tf.lite.experimental.QuantizationDebugger(
-                converter=converter, debug_dataset=dataset, debug_options=options)
-            return bytes(debugger.get_nondebug_quantized_model())
-    return bytes(converter.convert())
+    return graph.convert_concrete(concrete, module, variant, dataset, keep_float_ops=keep_float_ops,
+                                  keep_float_tensors=keep_nodes)
 
 
 def interpreter(model, num_threads: int = 2):
@@ -309,30 +263,24 @@ class TFLiteRunner:
         return stacked
 
 
-def psnr(reference: np.ndarray, test: np.ndarray, data_range: float = 2.0) -> float:
-    """PSNR in dB (images in [-1, 1] by default: range 2). Infinite for identical inputs."""
-    mse = float(np.mean((np.asarray(reference, np.float64) - np.asarray(test, np.float64)) ** 2))
-    return float("inf") if mse == 0.0 else 10.0 * np.log10(data_range ** 2 / mse)
-
-
-def ssim(reference: np.ndarray, test: np.ndarray) -> float:
-    """Mean SSIM of (B, H, W, C) images in [-1, 1] (`tf.image.ssim`, 11x11 Gaussian window)."""
-    import tensorflow as tf
-
-    a = (np.asarray(reference, np.float32) + 1.0) / 2.0
-    b = (np.asarray(test, np.float32) + 1.0) / 2.0
-    return float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0)))
-
-
 def compare_outputs(reference: Mapping[str, np.ndarray], test: Mapping[str, np.ndarray],
                     keys: Sequence[str] = ("final", "warped_cloth")) -> Dict[str, Dict[str, float]]:
-    """Accuracy of `test` against `reference` outputs: max abs, PSNR, SSIM (images) per key."""
+    """Accuracy of `test` against `reference` outputs per key.
+
+    The PSNR and SSIM are `tfvton.metrics`' (those `tfvton evaluate` reports),
+    per image in [-1, 1] and averaged; identical images count as 100 dB.
+
+    Returns:
+        key -> `max_abs`, `psnr` (dB), `ssim` (3-channel images of at least
+        11x11); `parsing` -> `label_agreement` (arg-max labels that agree).
+    """
     report = {}
     for key in keys:
-        ref, got = np.asarray(reference[key]), np.asarray(test[key])
-        entry = {"max_abs": float(np.max(np.abs(ref.astype(np.float64) - got))), "psnr": psnr(ref, got)}
-        if ref.shape[-1] == 3 and min(ref.shape[1:3]) >= 11:
-            entry["ssim"] = ssim(ref, got)
+        ref, got = np.asarray(reference[key], np.float32), np.asarray(test[key], np.float32)
+        entry = {"max_abs": float(np.max(np.abs(ref.astype(np.float64) - got))),
+                 "psnr": float(np.mean(psnr(ref, got, data_range=2.0)))}
+        if ref.shape[-1] == 3 and min(ref.shape[1:3]) >= SSIM_WINDOW:
+            entry["ssim"] = float(np.mean(ssim(ref, got, data_range=2.0)))
         report[key] = entry
     if "parsing" in reference and "parsing" in test:
         agree = np.argmax(reference["parsing"], -1) == np.argmax(test["parsing"], -1)
