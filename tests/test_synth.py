@@ -237,10 +237,9 @@ def test_cli_rejects_a_bad_size(capsys):
 @pytest.mark.parametrize("mode, pairs", [("train", "data_pair.txt"), ("test", "data_pair.txt"),
                                          ("demo", "demo.txt"), ("demo", "data_pair.txt")])
 def test_loads_through_mpv_dataset(root, mode, pairs):
-    mpv = pytest.importorskip("tfvton.data.mpv")
-    if not hasattr(mpv, "MPVDataset"):
-        pytest.skip("tfvton.data.mpv.MPVDataset not written yet")
-    dataset = mpv.MPVDataset(root, root / pairs, mode=mode, height=H, width=W, validate="full", progress=False)
+    from tfvton.data.mpv import MPVDataset
+
+    dataset = MPVDataset(root, root / pairs, mode=mode, height=H, width=W, validate="full", progress=False)
     assert not dataset.bad_samples
     listed = [p for p in _lines(root / pairs) if mode == "demo" or p[3] == mode]
     assert len(dataset) == len(listed)

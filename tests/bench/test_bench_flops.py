@@ -60,8 +60,8 @@ def test_tree_block_by_hand():
     assert flops == 2 * (branches + folded_fusion + kernel_fold)
 
 
-def test_appearance_generator_at_paper_widths_matches_the_issue_figure():
-    # Issue 8: ~219 GFLOPs for the appearance generator at 256x192; the layers now execute ~8% less.
+def test_appearance_generator_at_paper_widths_matches_the_official_structure():
+    # The official structure: ~219 GFLOPs for the appearance generator at 256x192; the layers now execute ~8% less.
     from tfvton.bench.ablation import tree_generator_forward
     from tfvton.networks.tree_generator import TreeGenerator
 

@@ -2,7 +2,7 @@
 
 `tree_generator_forward` recomputes a `TreeGenerator` (tree blocks, no fusion
 activation) from ITS variables with every optimisation switchable, so the
-unoptimised computation (as the layers were before issue 8) and each single
+unoptimised computation (the layers as first written) and each single
 change are timed against each other and against the matmul probe in the same
 run. `run_ablation` returns seconds per variant; `tfvton bench --ablation`
 prints them.

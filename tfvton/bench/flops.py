@@ -4,8 +4,8 @@ Counted from the ops of a `tf.function`'s concrete graph (nested function
 calls included), so the figure is what the graph executes: the Tree-Block's
 folded fusion and the row-stacked head convolution count as they run, not as
 the layer list suggests. Elementwise ops, normalisation, padding and gathers
-are not counted (they are memory-bound; the issue's 452 GFLOPs count only
-convolutions and matmuls too).
+are not counted (they are memory-bound; the official structure's 452 GFLOPs
+count only convolutions and matmuls too).
 
 Per op (all shapes static, batch included):
 - Conv2D, DepthwiseConv2dNative, Conv2DBackpropFilter: output elements x

@@ -15,8 +15,3 @@ def load_config_from_args(args):
     from tfvton.config import load_config
     return load_config(args.config, args.overrides)
 
-
-def not_yet(command: str, issue: int) -> int:
-    import sys
-    print(f"tfvton {command}: not implemented yet (tracked in issue {issue}).", file=sys.stderr)
-    return 2

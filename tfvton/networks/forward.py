@@ -95,6 +95,23 @@ def render_appearance(appearance_generator, batch, warped_cloth, parsing, traini
     return {"appearance_input": x, "coarse": coarse, "composition_mask": mask, "tryon": tryon}
 
 
+def render_tryon(batch, gmm, parsing_generator, appearance_generator, gmm_training=False,
+                 parsing_training=False, appearance_training=False) -> Dict[str, tf.Tensor]:
+    """Steps 1-3 chained: `warp_cloth` (border padding), `generate_parsing`, `render_appearance`.
+
+    Each network has its own mode, so a stage can train some and run the others frozen.
+
+    Returns:
+        the three steps' dicts merged (`warped_cloth`, `parsing`, `parsing_onehot`,
+        `coarse`, `composition_mask`, `tryon`, ...).
+    """
+    outputs = warp_cloth(gmm, batch, training=gmm_training, padding_mode="border")
+    outputs.update(generate_parsing(parsing_generator, batch, training=parsing_training))
+    outputs.update(render_appearance(appearance_generator, batch, outputs["warped_cloth"], outputs["parsing"],
+                                     training=appearance_training))
+    return outputs
+
+
 def face_refiner(face_generator, face_mode: str = "full", face_crop: int = 64) -> Optional[FaceCrop]:
     """The crop wrapper `refine_face` runs in `crop` mode, None in `full` mode.
 

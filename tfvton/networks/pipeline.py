@@ -90,10 +90,8 @@ class TryOnPipeline(keras.Model):
             raise KeyError(f"TryOnPipeline: the input dict lacks {', '.join(missing)}. "
                            f"Expected keys: {', '.join(INPUT_KEYS)}")
         # The steps live in `tfvton.networks.forward`, which the stage trainers call too.
-        outputs = forward.warp_cloth(self.gmm, inputs, training=training)
-        outputs.update(forward.generate_parsing(self.parsing_generator, inputs, training=training))
-        outputs.update(forward.render_appearance(self.appearance_generator, inputs, outputs["warped_cloth"],
-                                                 outputs["parsing"], training=training))
+        outputs = forward.render_tryon(inputs, self.gmm, self.parsing_generator, self.appearance_generator,
+                                       training, training, training)
         outputs.update(forward.refine_face(self.face_generator, inputs["source_image"], inputs["source_parse"],
                                            outputs["tryon"], outputs["parsing_onehot"], training=training,
                                            refiner=self.face_refiner))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from tfvton.losses import (build_vgg_losses, cloth_mask_from_parsing, mask_l1_loss, smooth_l1_loss,
+from tfvton.losses import (cloth_mask_from_parsing, mask_l1_loss, smooth_l1_loss,
                            total_variation_loss)
 from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
@@ -71,9 +71,7 @@ class AppearanceTrainer(StageTrainer):
         self.appearance_discriminator = appearance_discriminator
         self.gmm = gmm
         self.parsing_generator = parsing_generator
-        self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
-        self.vgg = self.vgg_losses["appearance"].vgg
-        self.vgg.trainable = False
+        self.use_vgg(vgg, "appearance")
 
     def tracked_terms(self):
         # Terms switched off by a zero weight are not tracked (keeps the logs honest).
@@ -82,11 +80,8 @@ class AppearanceTrainer(StageTrainer):
                                               or (t == "g_mask_tv" and not config.mask_tv))]
 
     def generate(self, batch, training: bool):
-        outputs = forward.warp_cloth(self.gmm, batch, training=False, padding_mode="border")
-        outputs.update(forward.generate_parsing(self.parsing_generator, batch, training=False))
-        outputs.update(forward.render_appearance(self.appearance_generator, batch, outputs["warped_cloth"],
-                                                 outputs["parsing"], training=training))
-        return outputs
+        return forward.render_tryon(batch, self.gmm, self.parsing_generator, self.appearance_generator,
+                                    appearance_training=training)
 
     def discriminator_pairs(self, batch, outputs):
         return batch["source_image"], batch["target_image"], outputs["tryon"]

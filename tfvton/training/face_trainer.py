@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from tfvton.losses import build_vgg_losses, l1_loss
+from tfvton.losses import l1_loss
 from tfvton.networks import forward
 from tfvton.training.stage_trainer import StageTrainer
 
@@ -48,29 +48,14 @@ class FaceTrainer(StageTrainer):
         self.gmm = gmm
         self.parsing_generator = parsing_generator
         self.appearance_generator = appearance_generator
-        # Trained in the mode the pipeline will run it in (config `model.face_mode`).
-        self.face_mode = face_mode
-        self.face_crop = int(face_crop)
-        self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
-        self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
-        self.vgg = self.vgg_losses["face"].vgg
-        self.vgg.trainable = False
+        self.set_face_mode(face_mode, face_crop)
+        self.use_vgg(vgg, "face")
 
     def generate(self, batch, training: bool):
-        outputs = forward.warp_cloth(self.gmm, batch, training=False, padding_mode="border")
-        outputs.update(forward.generate_parsing(self.parsing_generator, batch, training=False))
-        outputs.update(forward.render_appearance(self.appearance_generator, batch, outputs["warped_cloth"],
-                                                 outputs["parsing"], training=False))
-        outputs.update(forward.refine_face(self.face_generator, batch["source_image"], batch["source_parse"],
-                                           outputs["tryon"], batch["target_parse"], training=training,
-                                           refiner=self.face_refiner))
+        outputs = forward.render_tryon(batch, self.gmm, self.parsing_generator, self.appearance_generator)
+        outputs.update(self.refine_face(batch, outputs["tryon"], batch["target_parse"], training=training))
         outputs["real_face"] = batch["target_image"] * outputs["face_mask"]
         return outputs
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
-        return config
 
     def discriminator_pairs(self, batch, outputs):
         return outputs["source_face"], outputs["real_face"], outputs["face"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from tfvton.losses import build_vgg_losses, parsing_cross_entropy
+from tfvton.losses import parsing_cross_entropy
 from tfvton.networks import forward
 from tfvton.training.appearance_trainer import appearance_terms
 from tfvton.training.stage_trainer import StageTrainer
@@ -50,31 +50,17 @@ class JointTrainer(StageTrainer):
         self.face_generator = face_generator
         self.appearance_discriminator = appearance_discriminator
         self.gmm = gmm
-        # Trained in the mode the pipeline will run it in (config `model.face_mode`).
-        self.face_mode = face_mode
-        self.face_crop = int(face_crop)
-        self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
-        self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
-        self.vgg = self.vgg_losses["appearance"].vgg
-        self.vgg.trainable = False
+        self.set_face_mode(face_mode, face_crop)
+        self.use_vgg(vgg, "appearance")
 
     def tracked_terms(self):
         return [t for t in self.TERMS if not (t == "g_style" and not self.loss_config.style)]
 
     def generate(self, batch, training: bool):
-        outputs = forward.warp_cloth(self.gmm, batch, training=False, padding_mode="border")
-        outputs.update(forward.generate_parsing(self.parsing_generator, batch, training=training))
-        outputs.update(forward.render_appearance(self.appearance_generator, batch, outputs["warped_cloth"],
-                                                 outputs["parsing"], training=training))
-        outputs.update(forward.refine_face(self.face_generator, batch["source_image"], batch["source_parse"],
-                                           outputs["tryon"], outputs["parsing_onehot"], training=training,
-                                           refiner=self.face_refiner))
+        outputs = forward.render_tryon(batch, self.gmm, self.parsing_generator, self.appearance_generator,
+                                       parsing_training=training, appearance_training=training)
+        outputs.update(self.refine_face(batch, outputs["tryon"], outputs["parsing_onehot"], training=training))
         return outputs
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
-        return config
 
     def discriminator_pairs(self, batch, outputs):
         return batch["source_image"], batch["target_image"], outputs["final"]

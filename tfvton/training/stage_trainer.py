@@ -8,7 +8,7 @@ discriminator step, then the generator step against the updated discriminator,
 as the official `optimize_parameters` does.
 
 Distribution: every loss is per sample; the weighted sum of a network's terms is
-scaled with `tf.nn.compute_average_loss(..., global_batch_size=B)`, so N replicas
+scaled with `tfvton.losses.scale_for_replicas(..., global_batch_size=B)`, so N replicas
 holding B/N samples each take the same step as one replica holding B (the
 optimizer sums gradients across replicas). The trackers receive the per-sample
 values, so they report global-batch means. `train_step` works inside `fit()` and
@@ -25,7 +25,8 @@ import keras
 import tensorflow as tf
 
 from tfvton.config import LossConfig, config_from_dict, config_to_dict
-from tfvton.losses import adversarial
+from tfvton.losses import adversarial, build_vgg_losses, scale_for_replicas
+from tfvton.networks import forward
 
 
 def _watch(tape, network) -> None:
@@ -156,10 +157,37 @@ class StageTrainer(keras.Model):
         panels["target"] = batch["target_image"]
         return panels
 
+    # === Shared set-up of the stages ===
+    def use_vgg(self, vgg, kind: str) -> None:
+        """VGG losses of `kind` (`appearance` | `face`) from the loss config, on a frozen VGG.
+
+        Args:
+            vgg: a `VGG19Features` to share, or None to build one from the config.
+            kind: which `build_vgg_losses` entry this stage uses.
+        """
+        self.vgg_losses = build_vgg_losses(self.loss_config, vgg)
+        self.vgg = self.vgg_losses[kind].vgg
+        self.vgg.trainable = False
+
+    def set_face_mode(self, face_mode: str = "full", face_crop: int = 64) -> None:
+        """Refines faces as the pipeline will serve them (config `model.face_mode` / `model.face_crop`).
+
+        Call after `self.face_generator` is set. `crop` wraps it in a `FaceCrop`
+        (same variables), so a crop-mode model is trained on crops.
+        """
+        self.face_mode = face_mode
+        self.face_crop = int(face_crop)
+        self.face_refiner = forward.face_refiner(self.face_generator, face_mode, self.face_crop)
+
+    def refine_face(self, batch, image, face_parse, training: bool) -> Dict[str, tf.Tensor]:
+        """`tfvton.networks.forward.refine_face` of `image` in this stage's face mode."""
+        return forward.refine_face(self.face_generator, batch["source_image"], batch["source_parse"], image,
+                                   face_parse, training=training, refiner=self.face_refiner)
+
     # === Loss helpers ===
     def scale(self, per_sample) -> tf.Tensor:
-        """This replica's share of the global-batch mean (see module docstring)."""
-        return tf.nn.compute_average_loss(tf.cast(per_sample, tf.float32), global_batch_size=self.global_batch_size)
+        """This replica's share of the global-batch mean (`tfvton.losses.scale_for_replicas`)."""
+        return scale_for_replicas(per_sample, self.global_batch_size)
 
     def gan_generator_loss(self, fake_prediction):
         return adversarial.generator_loss(fake_prediction, self.loss_config.gan_mode)
@@ -269,6 +297,8 @@ class StageTrainer(keras.Model):
     def get_config(self):
         config = {"name": self.name, "loss_config": config_to_dict(self.loss_config),
                   "global_batch_size": self.global_batch_size}
+        if hasattr(self, "face_mode"):
+            config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
         for name in tuple(self.TRAINED) + tuple(self.FROZEN) + tuple(getattr(self, "EXTRA", ())):
             value = getattr(self, name, None)
             config[name] = None if value is None else keras.saving.serialize_keras_object(value)
