@@ -1,1 +1,1 @@
-"""Reports people can look at: PIL line charts and a static HTML page."""
+"""Reports people can look at: matplotlib line charts and a static HTML page."""
