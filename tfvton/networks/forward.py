@@ -9,7 +9,7 @@ run some networks frozen (`training=False`) and others in training mode.
 Face refinement has two modes (config `model.face_mode`): `full`, the
 official model, runs the face generator on the whole frame; `crop` runs it on
 a `model.face_crop` square around each face (`tfvton.layers.FaceCrop`).
-`face_refiner` builds the callable for either mode, `refine_face` runs it.
+`face_refiner` builds the crop wrapper (None in `full` mode); `refine_face` runs either.
 """
 from __future__ import annotations
 
