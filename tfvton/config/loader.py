@@ -10,12 +10,9 @@ from typing import Any, Iterable, Mapping, Optional, Union
 import yaml
 
 from tfvton.config.schema import Config
+from tfvton.errors import ConfigError
 
 PRESET_NAMES = ("paper", "small", "mobile", "smoke")
-
-
-class ConfigError(ValueError):
-    """A config file or override does not fit the schema."""
 
 
 def presets_dir() -> Path:
