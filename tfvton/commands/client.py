@@ -30,11 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     parser.add_argument("--out", required=True, help="output image path (PNG)")
     parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
-    parser.add_argument("--version", type=non_negative_int, default=None, help="model version (default: the latest served)")
+    parser.add_argument("--version", type=non_negative_int, default=None,
+                        help="model version (default: the latest served)")
     parser.add_argument("--signature", choices=("serving_default", "predict_bytes"), default=None,
                         help="default: serving_default over gRPC, predict_bytes over REST")
     parser.add_argument("--timeout", type=float, default=30.0, help="deadline per attempt in seconds (default 30)")
-    parser.add_argument("--retries", type=non_negative_int, default=3, help="retries when the server is unavailable (default 3)")
+    parser.add_argument("--retries", type=non_negative_int, default=3,
+                        help="retries when the server is unavailable (default 3)")
 
 
 def run(args) -> int:

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mpv-root", default=None,
                         help="real MPV samples (demo.txt layout); default ../shared/data/mpv_samples if present")
     add_config_arguments(parser, default="small")
-    parser.add_argument("--identities", type=positive_int, default=None, help="SynthMPV identities (default per preset)")
+    parser.add_argument("--identities", type=positive_int, default=None,
+                        help="SynthMPV identities (default per preset)")
     parser.add_argument("--max-steps", type=positive_int, default=5000, help="step cap per stage (default 5000)")
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel / TFLite export")
     parser.add_argument("--seed", type=int, default=0, help="dataset and training seed")

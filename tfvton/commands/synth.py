@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="renderings per identity, each in another pose (default: 3)")
     parser.add_argument("--size", type=_size, default=(256, 192), metavar="HxW",
                         help="image size; multiples of 32 for the networks (default: 256x192)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="the same seed gives byte-identical files (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="the same seed gives byte-identical files (default: 0)")
     parser.add_argument("--workers", type=non_negative_int, default=0,
                         help="processes; 0 = one per core (default: 0); the output does not depend on it")
     parser.add_argument("--test-fraction", type=_fraction, default=0.1,

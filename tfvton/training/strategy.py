@@ -35,8 +35,8 @@ import json
 import os
 from typing import Optional, Sequence
 
-STRATEGIES = ("auto", "none", "mirrored", "multiworker")
-PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
+# The allowed values live with the config checks (one home); re-exported for the CLI's choices.
+from tfvton.config.validation import PRECISIONS, STRATEGIES
 
 
 @dataclasses.dataclass(frozen=True)
