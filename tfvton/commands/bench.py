@@ -67,16 +67,17 @@ def run(args) -> int:
     from pathlib import Path
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfvton.commands.common import load_config_from_args
+
+    config = load_config_from_args(args)  # a config error is reported before TensorFlow loads
     configure_threads(args.threads)  # before TensorFlow runs anything
     from tfvton.bench import runner
-    from tfvton.commands.common import load_config_from_args
 
     for variant in () if args.variants is None else args.variants:
         try:
             runner.parse_variant(variant)
         except ValueError as error:
             raise UsageError(f"--variants: {error}") from None
-    config = load_config_from_args(args)
     mpv_root = None if args.synthetic else args.mpv_root
     if mpv_root is None and not args.synthetic:
         default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mpv_samples"
