@@ -21,12 +21,14 @@ def run(args) -> int:
     import logging
 
     from tfvton.commands.common import load_config_from_args
+
+    # Config and data errors reach tfvton.cli.main: one line on stderr, exit 1. The config
+    # first: a bad one is reported before TensorFlow loads.
+    config = load_config_from_args(args)
     from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
     from tfvton.data.preview import write_preview
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # Config and data errors reach tfvton.cli.main: one line on stderr, exit 1.
-    config = load_config_from_args(args)
     pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
     dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
     out = write_preview(dataset, args.out, n=args.n)
