@@ -125,11 +125,11 @@ def parse_variant(name: str) -> Tuple[str, bool, bool]:
     base, *suffixes = name.split("+")
     tags = ["+" + suffix for suffix in suffixes]
     if base not in VARIANTS or any(t not in (CROP_SUFFIX, FROZEN_SUFFIX) for t in tags) or len(set(tags)) < len(tags):
-        raise ValueError(f"tfvton bench: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}, "
-                         f"optionally with {CROP_SUFFIX} and/or {FROZEN_SUFFIX}")
+        raise ValueError(f"a bench variant must be one of {', '.join(VARIANTS)}, optionally with {CROP_SUFFIX} "
+                         f"and/or {FROZEN_SUFFIX}. Received: unknown variant {name!r}")
     frozen = FROZEN_SUFFIX in tags
     if frozen and base not in FREEZABLE:
-        raise ValueError(f"tfvton bench: {FROZEN_SUFFIX} applies to {', '.join(FREEZABLE)}, not {base!r}")
+        raise ValueError(f"{FROZEN_SUFFIX} applies to {', '.join(FREEZABLE)}. Received: {base!r}")
     return base, CROP_SUFFIX in tags, frozen
 
 
@@ -466,8 +466,8 @@ class _Run:
             names = [name for name in NETWORKS if name in self.options.bf16_networks]
             unknown = sorted(set(self.options.bf16_networks) - set(NETWORKS))
             if unknown:
-                raise ValueError(f"tfvton/bench/runner.py: bf16_networks holds unknown names {unknown}; "
-                                 f"expected some of {list(NETWORKS)}")
+                raise ValueError(f"bf16_networks must be some of {list(NETWORKS)}. "
+                                 f"Received unknown names: {unknown}")
             networks = dict(self.networks32)
             networks.update(build_generators(self.config, policy="mixed_bfloat16", like=self.networks32,
                                              names=names))

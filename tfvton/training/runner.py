@@ -139,7 +139,7 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                     _log(f"{stage.name}: {name} starts from {path}", verbose)
                 elif name in stage.freezes:
                     raise FileNotFoundError(
-                        f"tfvton/training/runner.py: stage {stage.name!r} keeps {name} frozen but found no weights "
+                        f"stage {stage.name!r} keeps {name} frozen but found no weights "
                         f"for it (looked for {stage_weights_path(run_dir, stage.start_stage(name) or '?', name)} "
                         f"and weights/{name}.weights.h5 in --init-from); run the "
                         f"{stage.start_stage(name)!r} stage first or pass --init-from RUN_DIR")
