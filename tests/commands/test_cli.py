@@ -204,3 +204,16 @@ def test_library_errors_that_mean_bad_input_are_classified():
         tf.reshape(tf.zeros([3]), [2])
     assert cli.user_error(shape_error.value) is None
     assert cli.user_error(ValueError("a bug")) is None and cli.user_error(KeyError("k")) is None
+
+
+def test_a_tflite_file_that_is_not_a_flatbuffer_is_a_model_error_naming_the_file(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    from tfvton.config import load_config, save_config
+    from tfvton.errors import ModelError
+    from tfvton.inference.predictor import load_predictor
+
+    path = tmp_path / "junk.tflite"
+    path.write_bytes(b"not a flatbuffer " * 8)
+    save_config(load_config("smoke"), tmp_path / "config.yaml")
+    with pytest.raises(ModelError, match="junk.tflite: not a readable .tflite model"):
+        load_predictor(path)
