@@ -58,6 +58,7 @@ def run(args) -> int:
     from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_table
 
+    configure_threads(args.threads)  # before TensorFlow runs its first op
     # Data first: a bad pair list or file is reported before the model is loaded. Input errors reach
     # tfvton.cli.main: one line on stderr, exit 1.
     config = read_source_config(args.model)
@@ -66,7 +67,6 @@ def run(args) -> int:
     if not dataset.has_target:
         raise DataError(dataset.pairs_file, "a demo list (pose JSONs, no target photos) cannot be evaluated; "
                                             "give a list in `source target cloth split` form")
-    configure_threads(args.threads)
     predictor = load_predictor(args.model, num_threads=args.threads or 2)
     scorer = make_scorer(args)
     results = evaluate_predictor(predictor, dataset, limit=args.limit, batch_size=args.batch_size,

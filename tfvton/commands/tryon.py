@@ -71,6 +71,7 @@ def _check_mode(args) -> str:
 
 def run(args) -> int:
     mode = _check_mode(args)  # input errors reach tfvton.cli.main: one line on stderr, exit 1
+    configure_threads(args.threads)  # before TensorFlow runs its first op
     # Inputs first: a bad file is reported before minutes of model loading.
     if mode == "single":
         from tfvton.inference.inputs import read_single
@@ -96,7 +97,6 @@ def run(args) -> int:
                                  on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
     from tfvton.inference.predictor import load_predictor
 
-    configure_threads(args.threads)
     predictor = load_predictor(args.model, num_threads=args.threads or 2)
     if mode == "single":
         from tfvton.inference.tryon import tryon_raws
