@@ -1,56 +1,132 @@
 """`tfvton` command line: one subcommand per module in `tfvton/commands/`.
 
 Each command module defines `HELP` (one line), `add_arguments(parser)` and
-`run(args) -> int`. Modules are imported only when their command runs, so
-`tfvton --help` stays fast and a command's heavy imports (TensorFlow) are paid
-only by the commands that need them.
+`run(args) -> int`, and imports nothing heavy at the top (TensorFlow is imported
+inside `run`). Only the module of the command that runs is imported; `tfvton
+--help` imports every module for its `HELP` line, which stays cheap for that
+reason (a test checks that TensorFlow is not loaded).
+
+Exit codes, the same for every command:
+
+    0  success
+    1  a data, config or model error: one line on stderr naming the file or field
+    2  a usage error: an unknown flag, a bad value or a flag combination that cannot work
+
+Anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
-# name on the command line -> module in tfvton.commands, one-line help.
+from tfvton.errors import TfvtonError
+
+# Name on the command line -> module in tfvton.commands, in the order of `tfvton --help`.
 COMMANDS = {
-    "synth": ("synth", "Generate a SynthMPV dataset in the MPV layout."),
-    "prepare": ("prepare", "Write sharded TFRecords from an MPV-layout dataset."),
-    "preview": ("preview", "Write a PNG grid of dataset samples to check the data by eye."),
-    "train": ("train", "Train the networks by stages (Algorithm 1)."),
-    "tryon": ("tryon", "Run the try-on pipeline on an MPV root or on single files."),
-    "evaluate": ("evaluate", "Compute SSIM / IS on a test split."),
-    "export": ("export", "Export SavedModel (TF-Serving) and TFLite models."),
-    "client": ("client", "Send a try-on request to a TF-Serving server (gRPC or REST)."),
-    "tflite-run": ("tflite_run", "Run an exported .tflite try-on model with LiteRT (same inputs as tryon)."),
-    "convert-official": ("convert_official", "Convert the official PyTorch checkpoints to Keras."),
-    "bench": ("bench", "Benchmark latency, memory and FLOPs of every network."),
-    "demo": ("demo", "Run the whole system end to end on embedded synthetic data."),
-    "ablate": ("ablate", "Train and evaluate the paper's ablations (SRB-VTON, no attention loss, no face, no joint)."),
+    "synth": "synth",
+    "prepare": "prepare",
+    "preview": "preview",
+    "train": "train",
+    "tryon": "tryon",
+    "evaluate": "evaluate",
+    "export": "export",
+    "client": "client",
+    "tflite-run": "tflite_run",
+    "convert-official": "convert_official",
+    "bench": "bench",
+    "demo": "demo",
+    "ablate": "ablate",
 }
 
+# A TensorFlow InvalidArgumentError means bad input only when an image failed to decode.
+_DECODE_ERROR = re.compile(r"decod|jpeg|png|gif|bmp|image format|unknown image", re.IGNORECASE)
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _module(name: str):
+    return importlib.import_module(f"tfvton.commands.{COMMANDS[name]}")
+
+
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The `tfvton` parser.
+
+    Args:
+        command: when given, only this command's module is imported and only its
+            subparser gets arguments; otherwise every module is imported for its
+            `HELP` line (for `tfvton --help`).
+    """
     parser = argparse.ArgumentParser(
         prog="tfvton",
         description="Multi-pose virtual try-on with detail carving (TensorFlow 2 / Keras 3).",
-        epilog="Run `tfvton COMMAND --help` for the options of one command.")
+        epilog="Run `tfvton COMMAND --help` for the options of one command. Exit codes: 0 success, "
+               "1 data/config/model error, 2 usage error.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(f"tfvton.commands.{module_name}")
+    for name in COMMANDS:
+        if command is not None and name != command:
+            subparsers.add_parser(name)  # known to the parser, never imported
+            continue
+        module = _module(name)
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(_module=module)
     return parser
 
 
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+def user_error(error: BaseException) -> Optional[Tuple[int, str]]:
+    """(exit code, one-line message) when `error` means bad input, else None (a bug).
+
+    Libraries are looked up in `sys.modules`, so classifying an error never
+    imports TensorFlow, OpenCV or PIL.
+    """
+    if isinstance(error, TfvtonError):
+        return error.exit_code, str(error)
+    yaml = sys.modules.get("yaml")
+    if yaml is not None and isinstance(error, yaml.YAMLError):
+        return 1, f"not valid YAML: {error}"
+    pil_image = sys.modules.get("PIL.Image")
+    if pil_image is not None and isinstance(error, pil_image.DecompressionBombError):
+        return 1, str(error)
+    cv2 = sys.modules.get("cv2")
+    if cv2 is not None and isinstance(error, cv2.error):
+        return 1, f"OpenCV could not process an input image: {getattr(error, 'err', None) or error}"
+    tf_errors = sys.modules.get("tensorflow.python.framework.errors_impl")
+    if tf_errors is not None and isinstance(error, tf_errors.InvalidArgumentError):
+        message = getattr(error, "message", str(error))
+        if _DECODE_ERROR.search(message):
+            return 1, f"an input image could not be decoded: {message}"
+        return None
+    if isinstance(error, OSError):  # a user's file: missing, unreadable, not an image (PIL), disk full
+        return 1, str(error)
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
+    """Runs one `tfvton` command and returns its exit code (argparse exits 0/2 itself on --help/bad flags)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    return int(args._module.run(args) or 0)
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"tfvton {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 -- bugs are re-raised below
+        classified = user_error(error)
+        if classified is None:
+            raise
+        code, message = classified
+        print(f"tfvton {args.command}: {_one_line(message)}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

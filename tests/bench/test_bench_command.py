@@ -14,7 +14,7 @@ BF16_PSNR_FLOOR_DB = 30.0
 
 def test_smoke_bench_writes_the_interface_keys(tmp_path):
     out = tmp_path / "bench.json"
-    code = main(["bench", "--preset", "smoke", "--variants", "function,bf16+crop", "--runs", "1",
+    code = main(["bench", "--config", "smoke", "--variants", "function,bf16+crop", "--runs", "1",
                  "--warmup", "0", "--synthetic", "--face-crop", "32", "--json", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
@@ -55,7 +55,7 @@ def test_variant_names():
         runner.parse_variant("bf16+fast")
     with pytest.raises(ValueError, match="applies to function, xla, bf16"):
         runner.parse_variant("tflite-int8+frozen")
-    assert main(["bench", "--preset", "smoke", "--variants", "onnx"]) == 2
+    assert main(["bench", "--config", "smoke", "--variants", "onnx"]) == 2
 
 
 def test_frozen_function_keeps_signature_and_outputs():

@@ -45,7 +45,7 @@ def test_results_are_materialised_inside_the_timing():
 
 
 def test_rejects_zero_runs():
-    with pytest.raises(ValueError, match="timing.py: runs"):
+    with pytest.raises(ValueError, match="time_callable: runs"):
         time_callable(lambda: None, runs=0)
 
 

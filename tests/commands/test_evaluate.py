@@ -26,7 +26,7 @@ def test_evaluate_writes_metrics_json_with_model_and_baselines(tiny_synth, smoke
     run = tmp_path / "run"
     shutil.copytree(smoke_run_dir, run)
     # Default output: RUN/metrics.json; --limit keeps the first pairs of the split.
-    assert main(["evaluate", "--run-dir", str(run), "--data-root", str(tiny_synth), "--limit", "4",
+    assert main(["evaluate", "--model", str(run), "--data-root", str(tiny_synth), "--limit", "4",
                  "--quiet", "--batch-size", "4"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     for method in ("model", "baseline_source", "baseline_paste"):
@@ -60,6 +60,6 @@ def test_evaluate_writes_metrics_json_with_model_and_baselines(tiny_synth, smoke
 
 
 def test_evaluate_rejects_a_demo_list(tiny_synth, smoke_run_dir, capsys):
-    assert main(["evaluate", "--run-dir", str(smoke_run_dir), "--data-root", str(tiny_synth),
+    assert main(["evaluate", "--model", str(smoke_run_dir), "--data-root", str(tiny_synth),
                  "--pairs", str(tiny_synth / "demo.txt"), "--quiet", "--no-inception"]) == 1
     assert "demo" in capsys.readouterr().err

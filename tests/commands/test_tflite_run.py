@@ -9,7 +9,7 @@ from tfvton.cli import main
 
 def test_refuses_a_model_that_is_not_tflite(smoke_run_dir, capsys):
     assert main(["tflite-run", "--model", str(smoke_run_dir), "--data-root", "x"]) == 2
-    assert "expected a .tflite file" in capsys.readouterr().err
+    assert "--model must be a .tflite file" in capsys.readouterr().err
 
 
 @pytest.mark.slow

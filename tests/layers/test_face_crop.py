@@ -130,9 +130,9 @@ def test_wraps_a_tree_generator_and_runs_it_on_the_crop_only():
 
 
 def test_rejects_bad_crop_sizes():
-    with pytest.raises(ValueError, match="face_crop.py: crop_size"):
+    with pytest.raises(ValueError, match="FaceCrop: crop_size"):
         FaceCrop(_Identity(), crop_size=30)
-    with pytest.raises(ValueError, match="larger than the image"):
+    with pytest.raises(ValueError, match="the crop must fit in the image"):
         box_offsets(np.zeros((1, 16, 16, 1), np.float32), 20, 20)
 
 

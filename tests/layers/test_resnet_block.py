@@ -38,7 +38,7 @@ def test_dropout_only_in_training():
 
 
 def test_rejects_bad_dropout():
-    with pytest.raises(ValueError, match="resnet_block.py: dropout"):
+    with pytest.raises(ValueError, match="ResnetBlock: dropout"):
         ResnetBlock(dropout=1.0)
 
 

@@ -84,7 +84,7 @@ def test_dropout_only_in_training():
 
 
 def test_rejects_unknown_fusion_activation():
-    with pytest.raises(ValueError, match="tree_block.py: fusion_activation"):
+    with pytest.raises(ValueError, match="TreeBlock: fusion_activation"):
         TreeBlock(fusion_activation="sigmoid")
 
 

@@ -22,7 +22,7 @@ def test_derive_downsamplings(height, width, expected):
 
 
 def test_derive_downsamplings_rejects_odd_sizes():
-    with pytest.raises(ValueError, match="parsing_unet.py: data.height=6"):
+    with pytest.raises(ValueError, match="Received: data.height=6"):
         derive_unet_downsamplings(6, 8)
 
 
@@ -60,9 +60,9 @@ def test_dropout_levels_and_behaviour():
 
 
 def test_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="parsing_unet.py: downsamplings"):
+    with pytest.raises(ValueError, match="ParsingUNet: downsamplings"):
         ParsingUNet(downsamplings=1)
-    with pytest.raises(ValueError, match="parsing_unet.py: dropout"):
+    with pytest.raises(ValueError, match="ParsingUNet: dropout"):
         ParsingUNet(dropout=1.5)
 
 

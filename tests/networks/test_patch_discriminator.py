@@ -24,7 +24,7 @@ def test_tiny_and_n_layers():
 
 
 def test_rejects_bad_n_layers():
-    with pytest.raises(ValueError, match="patch_discriminator.py: n_layers"):
+    with pytest.raises(ValueError, match="PatchDiscriminator: n_layers"):
         PatchDiscriminator(n_layers=0)
 
 

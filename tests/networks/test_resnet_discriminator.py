@@ -28,7 +28,7 @@ def test_conv1_head():
 
 
 def test_rejects_unknown_head():
-    with pytest.raises(ValueError, match="resnet_discriminator.py: head"):
+    with pytest.raises(ValueError, match="ResnetDiscriminator: head"):
         ResnetDiscriminator(head="linear")
 
 

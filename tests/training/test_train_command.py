@@ -73,9 +73,9 @@ def test_gmm_stage_run_directory_resume_and_missing_weights(synth_root, tmp_path
     # The same command again: the stage is complete and skipped.
     assert main(argv) == 0
     assert "gmm: skipped (complete)" in capsys.readouterr().out
-    # The appearance stage needs the parsing stage's weights: a clear error, exit code 2.
+    # The appearance stage needs the parsing stage's weights: a clear error, exit code 1.
     argv_appearance = [a if a != "gmm" else "appearance" for a in argv]
-    assert main(argv_appearance) == 2
+    assert main(argv_appearance) == 1
     error = capsys.readouterr().err
     assert "parsing_generator" in error and "'parsing' stage first" in error
 

@@ -111,7 +111,7 @@ def test_tf_config_parsing_and_chief():
     assert spec.num_workers == 2 and not spec.is_chief
     spec = read_tf_config({"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})})
     assert spec.is_chief
-    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+    with pytest.raises(ValueError, match="TF_CONFIG environment variable must be JSON"):
         read_tf_config({"TF_CONFIG": "{cluster"})
     with pytest.raises(ValueError, match="TF_CONFIG.task"):
         read_tf_config({"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "ps"}})})
@@ -244,7 +244,7 @@ def test_grid_layout_and_colours():
     assert tuple(grid[y, PAD + 2]) == (0, 0, 0)
     assert tuple(grid[y, PAD + (6 + PAD) + 2]) == (255, 255, 255)
     assert tuple(grid[y, PAD + 2 * (6 + PAD) + 2]) == tuple(LABEL_COLOURS[5])
-    with pytest.raises(ValueError, match="expected 1, 3 or 20"):
+    with pytest.raises(ValueError, match="must have 1, 3 or 20 channels"):
         compose_grid({"pose": np.zeros((1, 8, 6, 18))})
 
 

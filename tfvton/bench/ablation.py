@@ -108,7 +108,9 @@ def run_ablation(config, runs: int = 10, log=None) -> Dict[str, Dict[str, float]
     log = log or (lambda message: None)
     model = build_networks(config, ["appearance_generator"])["appearance_generator"]
     if model.block != "tree" or model.fusion_activation != "none":
-        raise ValueError("tfvton/bench/ablation.py: the ablation covers tree blocks without fusion activation")
+        raise ValueError(f"run_ablation: the ablation covers Tree-Blocks without fusion activation. "
+                         f"Received: model.block={model.block!r}, "
+                         f"model.fusion_activation={model.fusion_activation!r}")
     height, width = config.data.height, config.data.width
     x = tf.constant(np.random.default_rng(0).normal(size=(1, height, width, 26)).astype(np.float32))
     spec = [tf.TensorSpec(x.shape, tf.float32)]

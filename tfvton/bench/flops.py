@@ -28,8 +28,8 @@ CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
 def _shape(tensor):
     dims = tensor.shape.as_list() if tensor.shape.rank is not None else None
     if dims is None or any(d is None for d in dims):
-        raise ValueError(f"tfvton/bench/flops.py: op input {tensor.name} has a dynamic shape {tensor.shape}; "
-                         "trace with a fully defined input signature")
+        raise ValueError(f"FLOP counting needs fully defined shapes (trace with a fully defined input signature). "
+                         f"Received: op input {tensor.name} of shape {tensor.shape}")
     return dims
 
 

@@ -25,7 +25,8 @@ def image_quality(reference: Sequence[np.ndarray], test: Sequence[np.ndarray], d
     ref = np.concatenate([np.asarray(r, np.float32).reshape((-1,) + np.shape(r)[-3:]) for r in reference])
     got = np.concatenate([np.asarray(t, np.float32).reshape((-1,) + np.shape(t)[-3:]) for t in test])
     if ref.shape != got.shape:
-        raise ValueError(f"tfvton/bench/quality.py: reference images {ref.shape} and test images {got.shape} differ")
+        raise ValueError(f"image_quality: reference and test images must have the same shape. "
+                         f"Received: {ref.shape} and {got.shape}")
     p = np.asarray(psnr(ref, got, data_range))
     s = np.asarray(ssim(ref, got, data_range))
     return {"psnr_db": float(p.mean()), "psnr_min_db": float(p.min()), "ssim": float(s.mean()),

@@ -139,8 +139,8 @@ class _Run:
             names = [name for name in NETWORKS if name in self.options.bf16_networks]
             unknown = sorted(set(self.options.bf16_networks) - set(NETWORKS))
             if unknown:
-                raise ValueError(f"tfvton/bench/runner.py: bf16_networks holds unknown names {unknown}; "
-                                 f"expected some of {list(NETWORKS)}")
+                raise ValueError(f"bf16_networks must be some of {list(NETWORKS)}. "
+                                 f"Received unknown names: {unknown}")
             networks = dict(self.networks32)
             networks.update(build_generators(self.config, policy="mixed_bfloat16", like=self.networks32,
                                              names=names))

@@ -75,7 +75,7 @@ def time_callable(fn: Callable[[], Any], runs: int = 10, warmup: int = 2,
         a `Timing`.
     """
     if runs < 1:
-        raise ValueError(f"tfvton/bench/timing.py: runs must be >= 1, got {runs}")
+        raise ValueError(f"time_callable: runs must be >= 1. Received: runs={runs}")
     for _ in range(max(warmup, 0)):
         materialize(fn())
     wall, cpu = [], []

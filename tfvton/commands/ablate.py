@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-from tfvton.commands.common import add_config_arguments
+from tfvton.commands.common import add_config_arguments, add_threads_argument, configure_threads, positive_int
+from tfvton.errors import UsageError
 
 HELP = "Train and evaluate the paper's ablations (SRB-VTON, no attention loss, no face refinement, no joint)."
 
@@ -44,9 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/ablation", help="output folder (default: runs/ablation)")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help=f"comma-separated subset of {', '.join(VARIANTS)} (default: all)")
-    parser.add_argument("--steps", type=int, default=None, help="steps per stage (sets train.steps)")
+    parser.add_argument("--steps", type=positive_int, default=None, help="steps per stage (sets train.steps)")
     parser.add_argument("--pairs", default=None, help="pair list (default: DATA_ROOT/data_pair.txt)")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test pairs only")
+    parser.add_argument("--limit", type=positive_int, default=None, help="evaluate the first N test pairs only")
+    add_threads_argument(parser, what="CPU threads TensorFlow uses")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -65,22 +66,17 @@ def _table(results) -> str:
 
 
 def run(args) -> int:
-    from tfvton.config import ConfigError, load_config
+    from tfvton.config import load_config
 
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in VARIANTS]
-    if unknown:
-        print(f"tfvton ablate: unknown variant(s) {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}",
-              file=sys.stderr)
-        return 2
+    if unknown or not names:
+        raise UsageError(f"--variants must list some of {', '.join(VARIANTS)}. Received: --variants {args.variants}")
     base = list(args.overrides) + ([f"train.steps={args.steps}"] if args.steps else [])
-    try:
-        configs = {name: load_config(args.config, base + list(VARIANTS[name][0])) for name in names}
-    except ConfigError as err:
-        print(f"tfvton ablate: {err}", file=sys.stderr)
-        return 2
+    configs = {name: load_config(args.config, base + list(VARIANTS[name][0])) for name in names}
 
-    from tfvton.data import DataError, MPVDataset
+    configure_threads(args.threads)
+    from tfvton.data import MPVDataset
     from tfvton.inference.predictor import KerasPredictor
     from tfvton.metrics.evaluation import evaluate_predictor
     from tfvton.training import runner
@@ -89,27 +85,24 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = {}
-    try:
-        for name in names:
-            config, stages = configs[name], VARIANTS[name][1]
-            run_dir = out / name
-            start = time.perf_counter()
-            print(f"[ablate] {name}: stages {', '.join(stages)}; overrides {list(VARIANTS[name][0]) or 'none'}")
-            data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
-            for stage in stages:
-                runner.train(config, run_dir, data, stage=stage, verbose=0 if args.quiet else 1)
-            train_seconds = time.perf_counter() - start
-            predictor = KerasPredictor.from_run_dir(run_dir)
-            test = MPVDataset.from_config(args.data_root, args.pairs, "test", config.data, progress=False)
-            metrics = evaluate_predictor(predictor, test, limit=args.limit, progress=not args.quiet)
-            (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-            results[name] = {"stages": list(stages), "overrides": list(VARIANTS[name][0]), "metrics": metrics,
-                             "train_seconds": round(train_seconds, 1), "run_dir": str(run_dir)}
-            print(f"[ablate] {name}: SSIM {metrics['model']['ssim']:.4f} "
-                  f"(trained in {train_seconds:.0f} s)")
-    except (DataError, ValueError, FileNotFoundError) as err:
-        print(f"tfvton ablate: {err}", file=sys.stderr)
-        return 1
+    # Data and config errors reach tfvton.cli.main: one line on stderr, exit 1.
+    for name in names:
+        config, stages = configs[name], VARIANTS[name][1]
+        run_dir = out / name
+        start = time.perf_counter()
+        print(f"[ablate] {name}: stages {', '.join(stages)}; overrides {list(VARIANTS[name][0]) or 'none'}")
+        data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
+        for stage in stages:
+            runner.train(config, run_dir, data, stage=stage, verbose=0 if args.quiet else 1)
+        train_seconds = time.perf_counter() - start
+        predictor = KerasPredictor.from_run_dir(run_dir)
+        test = MPVDataset.from_config(args.data_root, args.pairs, "test", config.data, progress=False)
+        metrics = evaluate_predictor(predictor, test, limit=args.limit, progress=not args.quiet)
+        (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        results[name] = {"stages": list(stages), "overrides": list(VARIANTS[name][0]), "metrics": metrics,
+                         "train_seconds": round(train_seconds, 1), "run_dir": str(run_dir)}
+        print(f"[ablate] {name}: SSIM {metrics['model']['ssim']:.4f} "
+              f"(trained in {train_seconds:.0f} s)")
     (out / "ablation.json").write_text(json.dumps(results, indent=2) + "\n")
     table = _table(results)
     (out / "ablation.md").write_text(table + "\n")

@@ -1,12 +1,16 @@
 """`tfvton bench`: latency, FLOPs, memory and quality of every variant of every network.
 
 Example:
-    tfvton bench --preset paper --variants savedmodel,bf16,bf16+crop,tflite-int8 --json bench.json
+    tfvton bench --config paper --variants savedmodel,bf16,bf16+crop,tflite-int8 --json bench.json
 """
 from __future__ import annotations
 
 import argparse
 import json
+
+from tfvton.commands.common import (add_batch_size_argument, add_config_arguments, add_deprecated_alias,
+                                    add_threads_argument, configure_threads, non_negative_int, positive_int)
+from tfvton.errors import UsageError
 
 HELP = "Benchmark latency, memory and FLOPs of every network."
 
@@ -16,24 +20,24 @@ def _csv(text: str):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="paper",
-                        help="config preset (paper, small, mobile, smoke) or a YAML path (default: paper)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one config value, e.g. --set model.n_blocks=4 (repeatable)")
+    add_config_arguments(parser)
+    add_deprecated_alias(parser, "--preset", "--config", dest="config")
     parser.add_argument("--variants", type=_csv, default=None,
                         help="comma-separated: keras, function, xla, savedmodel, bf16, tflite-fp32, tflite-fp16, "
                              "tflite-int8, each optionally +crop (face refinement on a crop); none for only --train / "
                              "--ablation (default: function,savedmodel,bf16)")
-    parser.add_argument("--batch", type=int, default=1, help="examples per call (default 1)")
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per measurement (default 10)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
-    parser.add_argument("--threads", type=int, default=2, help="intra-op / interpreter threads (default 2)")
+    add_batch_size_argument(parser, default=1, what="examples")
+    add_deprecated_alias(parser, "--batch", "--batch-size", dest="batch_size", type=positive_int)
+    parser.add_argument("--runs", type=positive_int, default=10, help="timed runs per measurement (default 10)")
+    parser.add_argument("--warmup", type=non_negative_int, default=2, help="untimed runs first (default 2)")
+    add_threads_argument(parser, default=2, what="intra-op / interpreter threads")
     parser.add_argument("--mpv-root", default=None,
                         help="MPV-layout inputs (default: the five real samples when present, else synthetic)")
     parser.add_argument("--synthetic", action="store_true", help="use synthetic people even when samples exist")
-    parser.add_argument("--run", dest="run_dir", default=None,
+    parser.add_argument("--run-dir", default=None,
                         help="load the generators from this run directory (default: seeded random weights)")
-    parser.add_argument("--face-crop", type=int, default=None,
+    add_deprecated_alias(parser, "--run", "--run-dir", dest="run_dir")
+    parser.add_argument("--face-crop", type=positive_int, default=None,
                         help="crop side for +crop variants (default: model.face_crop of the preset)")
     parser.add_argument("--bf16-networks", type=_csv, default=("appearance_generator", "face_generator"),
                         help="generators the bf16 variants run in bf16, the others stay fp32 (default: "
@@ -63,35 +67,36 @@ def run(args) -> int:
     from pathlib import Path
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfvton.commands.common import load_config_from_args
+
+    config = load_config_from_args(args)  # a config error is reported before TensorFlow loads
+    configure_threads(args.threads)  # before TensorFlow runs anything
     from tfvton.bench import runner
 
-    runner.configure_threads(args.threads)  # before TensorFlow runs anything
-    from tfvton.config import load_config
-
-    config = load_config(args.preset, args.overrides)
+    for variant in () if args.variants is None else args.variants:
+        try:
+            runner.parse_variant(variant)
+        except ValueError as error:
+            raise UsageError(f"--variants: {error}") from None
     mpv_root = None if args.synthetic else args.mpv_root
     if mpv_root is None and not args.synthetic:
         default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mpv_samples"
         mpv_root = str(default) if (default / "demo.txt").exists() else None
     face_crop = args.face_crop or config.model.face_crop
     options = runner.BenchOptions(
-        variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch,
+        variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch_size,
         runs=args.runs, warmup=args.warmup, threads=args.threads, networks=not args.no_networks,
         end_to_end=not args.no_end_to_end, quality=not args.no_quality, mpv_root=mpv_root,
         run_dir=args.run_dir, face_crop=face_crop, bf16_networks=args.bf16_networks, seed=args.seed,
         workdir=args.workdir,
         log=lambda message: print(message, file=sys.stderr, flush=True))
-    try:
-        report = runner.run_benchmark(config, options)
-    except ValueError as error:
-        print(f"tfvton bench: {error}", file=sys.stderr)
-        return 2
+    report = runner.run_benchmark(config, options)
     if args.train:
         from tfvton.bench import train as train_bench
 
         examples, _ = runner.real_format_examples(config, mpv_root)
         report["train"] = train_bench.run_train_benchmark(config, examples, stages=args.train_stages,
-                                                          batch=args.batch, runs=args.runs, warmup=args.warmup,
+                                                          batch=args.batch_size, runs=args.runs, warmup=args.warmup,
                                                           log=options.log)
     if args.ablation:
         from tfvton.bench import ablation

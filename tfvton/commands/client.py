@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from tfvton.commands.common import non_negative_int
+from tfvton.errors import DataError, TfvtonError
 
 HELP = "Send a try-on request to a TF-Serving server (gRPC or REST)."
 
@@ -28,21 +30,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     parser.add_argument("--out", required=True, help="output image path (PNG)")
     parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
-    parser.add_argument("--version", type=int, default=None, help="model version (default: the latest served)")
+    parser.add_argument("--version", type=non_negative_int, default=None,
+                        help="model version (default: the latest served)")
     parser.add_argument("--signature", choices=("serving_default", "predict_bytes"), default=None,
                         help="default: serving_default over gRPC, predict_bytes over REST")
     parser.add_argument("--timeout", type=float, default=30.0, help="deadline per attempt in seconds (default 30)")
-    parser.add_argument("--retries", type=int, default=3, help="retries when the server is unavailable (default 3)")
+    parser.add_argument("--retries", type=non_negative_int, default=3,
+                        help="retries when the server is unavailable (default 3)")
 
 
 def run(args) -> int:
     for name in ("person", "parsing", "target_pose", "cloth", "cloth_mask"):
         path = getattr(args, name)
         if path is not None and not os.path.isfile(path):
-            print(f"tfvton client: --{name.replace('_', '-')}: no such file {path}", file=sys.stderr)
-            return 2
+            raise DataError(path, f"no such file (--{name.replace('_', '-')})")
     from tfvton.serving.inputs import save_image
 
+    # Server errors become one line naming the endpoint; input-file errors reach tfvton.cli.main.
     try:
         if args.grpc:
             import grpc
@@ -55,8 +59,7 @@ def run(args) -> int:
                     outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth,
                                            args.cloth_mask)
                 except grpc.RpcError as error:
-                    print(f"tfvton client: {args.grpc}: {error.code().name}: {error.details()}", file=sys.stderr)
-                    return 1
+                    raise TfvtonError(f"{args.grpc}: {error.code().name}: {error.details()}") from None
         else:
             from tfvton.serving.rest_client import RestClient, RestError
 
@@ -65,11 +68,11 @@ def run(args) -> int:
             try:
                 outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth, args.cloth_mask)
             except RestError as error:
-                print(f"tfvton client: {args.rest}: {error}", file=sys.stderr)
-                return 1
-    except ValueError as error:  # an input file in the wrong format
-        print(f"tfvton client: {error}", file=sys.stderr)
-        return 2
+                raise TfvtonError(f"{args.rest}: {error}") from None
+    except (ValueError, TypeError) as error:  # tfvton.serving.inputs: an input file in the wrong format
+        if isinstance(error, TfvtonError):
+            raise
+        raise TfvtonError(str(error)) from None
     save_image(outputs["tryon_image"][0], args.out)
     stem, _ = os.path.splitext(args.out)
     print(f"wrote {args.out}")

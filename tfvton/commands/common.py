@@ -1,7 +1,52 @@
-"""Arguments several commands share."""
+"""Arguments several commands share, so every command spells them the same way.
+
+    --config NAME|YAML, --set KEY=VALUE   wherever a config is read
+    --run-dir DIR                         a run directory (written by train / convert-official)
+    --model PATH                          anything loadable: run directory, SavedModel, .tflite
+    --batch-size N                        examples per forward pass
+    --threads N                           wherever a model runs
+"""
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Optional
+
+
+def int_at_least(minimum: int):
+    """argparse type: an integer >= `minimum` (a bad value is a usage error, exit code 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer. Received: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}. Received: {text}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in some messages
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+
+class _DeprecatedAlias(argparse.Action):
+    """A hidden old spelling of a flag: stores into the new flag's dest and says so on stderr."""
+
+    def __init__(self, option_strings, dest, new_flag: str = "", **kwargs):
+        self.new_flag = new_flag
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"tfvton: {option_string} is deprecated; use {self.new_flag}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_deprecated_alias(parser, old: str, new: str, dest: str, type=None) -> None:
+    """Accepts `old` as a hidden, deprecated spelling of `new`."""
+    parser.add_argument(old, dest=dest, type=type, action=_DeprecatedAlias, new_flag=new, help=argparse.SUPPRESS)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, default: str = "paper") -> None:
@@ -15,3 +60,35 @@ def load_config_from_args(args):
     from tfvton.config import load_config
     return load_config(args.config, args.overrides)
 
+
+def add_model_argument(parser: argparse.ArgumentParser, required: bool = True,
+                       help: str = "a run directory (trained or converted official checkpoint), an exported "
+                                   "SavedModel directory or a .tflite file") -> None:
+    """`--model PATH`; the old `--run-dir` spelling of these commands stays as a hidden, deprecated alias."""
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--model", help=help)
+    group.add_argument("--run-dir", dest="model", action=_DeprecatedAlias, new_flag="--model", help=argparse.SUPPRESS)
+
+
+def add_batch_size_argument(parser: argparse.ArgumentParser, default: int, what: str = "pairs") -> None:
+    parser.add_argument("--batch-size", type=positive_int, default=default,
+                        help=f"{what} per forward pass (default {default})")
+
+
+def add_threads_argument(parser: argparse.ArgumentParser, default: Optional[int] = None,
+                         what: str = "CPU threads the model runs with") -> None:
+    """`--threads N`; None keeps TensorFlow's default (all cores; a TFLite interpreter then takes 2)."""
+    shown = "all cores for TensorFlow, 2 for a TFLite interpreter" if default is None else default
+    parser.add_argument("--threads", type=positive_int, default=default, help=f"{what} (default: {shown})")
+
+
+def configure_threads(threads: Optional[int]) -> None:
+    """TensorFlow's intra-op pool to `threads` (inter-op 1), None: TensorFlow's default.
+
+    Call before TensorFlow runs its first op.
+    """
+    if threads is None:
+        return
+    from tfvton.bench.machine import configure_threads as set_tf_threads  # imports TensorFlow
+
+    set_tf_threads(threads)

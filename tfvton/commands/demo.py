@@ -9,8 +9,10 @@ OUT/report.html with OUT/metrics.json beside it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from tfvton.commands.common import add_config_arguments, add_threads_argument, configure_threads, positive_int
+from tfvton.errors import DataError
 
 HELP = "Run the whole system end to end on generated data (report in OUT/report.html)."
 
@@ -31,13 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wall-clock budget of the whole demo (default: 15)")
     parser.add_argument("--mpv-root", default=None,
                         help="real MPV samples (demo.txt layout); default ../shared/data/mpv_samples if present")
-    parser.add_argument("--config", default="small", help="preset (default: small; smoke for quick checks)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra config override (repeatable)")
-    parser.add_argument("--identities", type=int, default=None, help="SynthMPV identities (default per preset)")
-    parser.add_argument("--max-steps", type=int, default=5000, help="step cap per stage (default 5000)")
+    add_config_arguments(parser, default="small")
+    parser.add_argument("--identities", type=positive_int, default=None,
+                        help="SynthMPV identities (default per preset)")
+    parser.add_argument("--max-steps", type=positive_int, default=5000, help="step cap per stage (default 5000)")
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel / TFLite export")
     parser.add_argument("--seed", type=int, default=0, help="dataset and training seed")
+    add_threads_argument(parser, what="CPU threads TensorFlow uses")
     parser.add_argument("--quiet", action="store_true", help="no Keras progress bars during training")
 
 
@@ -63,8 +65,8 @@ def run(args) -> int:
 
     mpv_root = args.mpv_root or _default_mpv_root()
     if args.mpv_root and not (Path(args.mpv_root) / "demo.txt").is_file():
-        print(f"tfvton demo: {args.mpv_root}: no demo.txt (expected the MPV demo layout)", file=sys.stderr)
-        return 2
+        raise DataError(args.mpv_root, "no demo.txt (expected the MPV demo layout: --mpv-root)")
+    configure_threads(args.threads)
     summary = run_demo(args.out, minutes=args.minutes, mpv_root=mpv_root, preset=args.config,
                        overrides=args.overrides, identities=args.identities, export=not args.no_export,
                        seed=args.seed, max_steps=args.max_steps, verbose=0 if args.quiet else 1)

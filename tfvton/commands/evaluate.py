@@ -11,29 +11,31 @@ import json
 import sys
 from pathlib import Path
 
+from tfvton.commands.common import (add_batch_size_argument, add_model_argument, add_threads_argument,
+                                    configure_threads, positive_int)
+
 HELP = "Compute SSIM / mask-SSIM / L1 / PSNR (and IS / mask-IS) of a model and two baselines on a split."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run-dir", required=True,
-                        help="model: a run directory (trained or converted official), an exported SavedModel "
-                             "directory or a .tflite file")
+    add_model_argument(parser)
     parser.add_argument("--data-root", required=True, help="MPV-layout dataset root")
     parser.add_argument("--pairs", default=None,
                         help="pair list (source target cloth split); default DATA_ROOT/data_pair.txt")
     parser.add_argument("--split", default="test", choices=("test", "train"),
                         help="which split of the pair list to evaluate (test also takes `val`)")
     parser.add_argument("--json", default=None,
-                        help="output JSON (default: RUN_DIR/metrics.json when RUN_DIR is a directory)")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N pairs only")
-    parser.add_argument("--batch-size", type=int, default=8, help="pairs per forward pass (default 8)")
+                        help="output JSON (default: MODEL/metrics.json when MODEL is a directory)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="evaluate the first N pairs only")
+    add_batch_size_argument(parser, default=8)
+    add_threads_argument(parser)
     parser.add_argument("--inception-weights", default=None,
                         help="Keras InceptionV3 weights file (with the classifier) for IS / mask-IS; default: "
                              "Keras' cache if present")
     parser.add_argument("--allow-download", action="store_true",
                         help="let Keras download the ImageNet InceptionV3 weights when no local file exists")
     parser.add_argument("--no-inception", action="store_true", help="skip IS / mask-IS")
-    parser.add_argument("--splits", type=int, default=10, help="IS splits (default 10)")
+    parser.add_argument("--splits", type=positive_int, default=10, help="IS splits (default 10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -56,24 +58,22 @@ def run(args) -> int:
     from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_table
 
-    try:
-        # Data first: a bad pair list or file is reported before the model is loaded.
-        config = read_source_config(args.run_dir)
-        dataset = MPVDataset.from_config(args.data_root, args.pairs, args.split, config.data,
-                                         progress=not args.quiet)
-        if not dataset.has_target:
-            raise ValueError(f"{dataset.pairs_file}: a demo list (pose JSONs, no target photos) cannot be "
-                             f"evaluated; give a list in `source target cloth split` form")
-        predictor = load_predictor(args.run_dir)
-        scorer = make_scorer(args)
-        results = evaluate_predictor(predictor, dataset, limit=args.limit, batch_size=args.batch_size,
-                                     scorer=scorer, splits=args.splits, progress=not args.quiet)
-    except (DataError, FileNotFoundError, ValueError) as e:
-        print(f"tfvton evaluate: {e}", file=sys.stderr)
-        return 1
+    configure_threads(args.threads)  # before TensorFlow runs its first op
+    # Data first: a bad pair list or file is reported before the model is loaded. Input errors reach
+    # tfvton.cli.main: one line on stderr, exit 1.
+    config = read_source_config(args.model)
+    dataset = MPVDataset.from_config(args.data_root, args.pairs, args.split, config.data,
+                                     progress=not args.quiet)
+    if not dataset.has_target:
+        raise DataError(dataset.pairs_file, "a demo list (pose JSONs, no target photos) cannot be evaluated; "
+                                            "give a list in `source target cloth split` form")
+    predictor = load_predictor(args.model, num_threads=args.threads or 2)
+    scorer = make_scorer(args)
+    results = evaluate_predictor(predictor, dataset, limit=args.limit, batch_size=args.batch_size,
+                                 scorer=scorer, splits=args.splits, progress=not args.quiet)
     out = args.json
-    if out is None and Path(args.run_dir).is_dir():
-        out = str(Path(args.run_dir) / "metrics.json")
+    if out is None and Path(args.model).is_dir():
+        out = str(Path(args.model) / "metrics.json")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=2) + "\n")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from tfvton.commands.common import add_threads_argument, configure_threads, positive_int
+from tfvton.errors import UsageError
 
 HELP = "Export SavedModel (TF-Serving) and TFLite models."
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True,
                         help="run directory (config.yaml + weights/), e.g. from train or convert-official")
     parser.add_argument("--out", required=True, help="output root; TF-Serving's base_path is OUT/<model name>")
-    parser.add_argument("--version", type=int, required=True, help="model version (positive integer)")
+    parser.add_argument("--version", type=positive_int, required=True, help="model version (positive integer)")
     parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
     parser.add_argument("--intermediates", action="store_true",
                         help="also return warped_cloth, coarse, composition_mask, tryon, final (float32)")
@@ -34,15 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--representative-data", metavar="MPV_ROOT",
                         help="MPV-layout folder (real data or `tfvton synth` output) for int8 calibration and "
                              "the accuracy report (default: synthetic people drawn at the model size)")
-    parser.add_argument("--representative-count", type=int, default=8,
+    parser.add_argument("--representative-count", type=positive_int, default=8,
                         help="calibration examples (default 8)")
     parser.add_argument("--int8-quantize-warp", action="store_true",
                         help="int8: quantise the warp too (default: the TPS grid, sampling coordinates and "
                              "bilinear gathers stay float, the main int8 error source otherwise)")
     parser.add_argument("--int8-float-ops", default="", metavar="OPS",
                         help="int8: TFLite op names also kept in float, comma-separated (e.g. GATHER)")
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for the TFLite latency report")
-    parser.add_argument("--max-image-bytes", type=int, default=None,
+    add_threads_argument(parser, default=2, what="CPU threads for the export and the TFLite latency report")
+    parser.add_argument("--max-image-bytes", type=positive_int, default=None,
                         help="largest encoded image predict_bytes accepts (default 4 MiB)")
     parser.add_argument("--no-warmup", action="store_true", help="skip assets.extra/tf_serving_warmup_requests")
     parser.add_argument("--warmup-batch-sizes", default="1", metavar="SIZES",
@@ -57,31 +59,24 @@ def run(args) -> int:
 
     unknown = [v for v in variants if v not in tflite_lib.VARIANTS]
     if unknown:
-        print(f"tfvton export: --tflite: unknown variant(s) {', '.join(unknown)}; "
-              f"choose from {', '.join(tflite_lib.VARIANTS)}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--tflite must list variants among {', '.join(tflite_lib.VARIANTS)}. "
+                         f"Received: --tflite {args.tflite} (unknown: {', '.join(unknown)})")
     try:
         warmup_sizes = [int(v) for v in args.warmup_batch_sizes.split(",") if v.strip()]
     except ValueError:
         warmup_sizes = []
     if not warmup_sizes or min(warmup_sizes) <= 0:
-        print(f"tfvton export: --warmup-batch-sizes must be positive integers, got {args.warmup_batch_sizes!r}",
-              file=sys.stderr)
-        return 2
-    if args.version <= 0:
-        print(f"tfvton export: --version must be a positive integer, got {args.version}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--warmup-batch-sizes must be comma-separated positive integers. "
+                         f"Received: --warmup-batch-sizes {args.warmup_batch_sizes}")
 
     from tfvton.export import saved_model
     from tfvton.run_dir import RunDir
 
-    try:
-        run = RunDir(args.run_dir)
-        config = run.load_config()
-        pipeline = run.load_pipeline(config)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"tfvton export: {error}", file=sys.stderr)
-        return 2
+    configure_threads(args.threads)
+    # A missing or unreadable run directory reaches tfvton.cli.main: one line on stderr, exit 1.
+    run = RunDir(args.run_dir)
+    config = run.load_config()
+    pipeline = run.load_pipeline(config)
 
     kwargs = {}
     if args.max_image_bytes:
@@ -91,8 +86,7 @@ def run(args) -> int:
             pipeline, config, args.out, args.model_name, args.version, args.intermediates,
             warmup=not args.no_warmup, warmup_batch_sizes=warmup_sizes, overwrite=args.overwrite, **kwargs)
     except FileExistsError as error:
-        print(f"tfvton export: {error} (--overwrite)", file=sys.stderr)
-        return 2
+        raise UsageError(f"{error} (--overwrite)") from None
     print(f"SavedModel: {version_dir}")
     print("  signatures: serving_default (uint8 arrays), predict_bytes (JPEG/PNG strings)")
     print(f"  serve it:   docker compose -f serving/docker-compose.yml up   (MODEL_DIR={os.path.abspath(args.out)})")

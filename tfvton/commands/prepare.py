@@ -1,6 +1,10 @@
 """`tfvton prepare`: write sharded TFRecords of the raw inputs of an MPV-layout dataset."""
 from __future__ import annotations
 
+from tfvton.commands.common import positive_int
+
+HELP = "Write sharded TFRecords from an MPV-layout dataset."
+
 
 def add_arguments(parser):
     parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
@@ -10,7 +14,7 @@ def add_arguments(parser):
     parser.add_argument("--mode", choices=("train", "test", "demo"), default=None,
                         help="split to write (default: demo when the list's 2nd column is a pose JSON, else train)")
     parser.add_argument("--out", required=True, help="output folder for the .tfrecord shards and records.json")
-    parser.add_argument("--shards", type=int, default=8, help="number of TFRecord files (default: 8)")
+    parser.add_argument("--shards", type=positive_int, default=8, help="number of TFRecord files (default: 8)")
     parser.add_argument("--validate", choices=("headers", "full"), default="full",
                         help="full (default) decodes every file first, so the records hold no bad pair")
     parser.add_argument("--on-bad-sample", choices=("skip", "stop"), default="skip",
@@ -19,20 +23,15 @@ def add_arguments(parser):
 
 def run(args) -> int:
     import logging
-    import sys
 
-    from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
+    from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
     from tfvton.data.tfrecords import write_tfrecords
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="data_pair.txt")
-        dataset = MPVDataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample,
-                             validate=args.validate)
-        meta = write_tfrecords(dataset, args.out, shards=args.shards)
-    except DataError as e:
-        print(f"tfvton prepare: {e}", file=sys.stderr)
-        return 1
+    # Data errors reach tfvton.cli.main: one line on stderr, exit 1.
+    pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="data_pair.txt")
+    dataset = MPVDataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample, validate=args.validate)
+    meta = write_tfrecords(dataset, args.out, shards=args.shards)
     print(f"wrote {meta['examples']} {mode} examples from {pairs} to {len(meta['shards'])} shard(s) in "
           f"{args.out} ({meta['skipped']} bad pair(s) skipped)")
     return 0

@@ -1,7 +1,9 @@
 """`tfvton preview`: write a PNG grid of dataset samples to check the data by eye."""
 from __future__ import annotations
 
-from tfvton.commands.common import add_config_arguments
+from tfvton.commands.common import add_config_arguments, positive_int
+
+HELP = "Write a PNG grid of dataset samples to check the data by eye."
 
 
 def add_arguments(parser):
@@ -10,27 +12,25 @@ def add_arguments(parser):
                         help="pair list (default: demo.txt when present, else data_pair.txt)")
     parser.add_argument("--mode", choices=("train", "test", "demo"), default=None,
                         help="default: demo when the list's 2nd column is a pose JSON, else train")
-    parser.add_argument("--n", type=int, default=8, help="number of examples (rows), default 8")
+    parser.add_argument("--n", type=positive_int, default=8, help="number of examples (rows), default 8")
     parser.add_argument("--out", default="preview.png", help="output PNG (default: preview.png)")
     add_config_arguments(parser)
 
 
 def run(args) -> int:
     import logging
-    import sys
 
     from tfvton.commands.common import load_config_from_args
-    from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
+
+    # Config and data errors reach tfvton.cli.main: one line on stderr, exit 1. The config
+    # first: a bad one is reported before TensorFlow loads.
+    config = load_config_from_args(args)
+    from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
     from tfvton.data.preview import write_preview
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = load_config_from_args(args)
-    try:
-        pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
-        dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
-        out = write_preview(dataset, args.out, n=args.n)
-    except DataError as e:
-        print(f"tfvton preview: {e}", file=sys.stderr)
-        return 1
+    pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
+    dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
+    out = write_preview(dataset, args.out, n=args.n)
     print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {pairs})")
     return 0

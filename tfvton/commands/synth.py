@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
+
+from tfvton.commands.common import int_at_least, non_negative_int
 
 HELP = "Generate a SynthMPV dataset in the MPV layout."
 
@@ -18,17 +19,28 @@ def _size(text: str):
     return height, width
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1). Received: {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="dataset root to write (created if missing)")
-    parser.add_argument("--identities", type=int, default=200, help="number of identities (default: 200)")
-    parser.add_argument("--poses-per-identity", type=int, default=3,
+    parser.add_argument("--identities", type=int_at_least(2), default=200, help="number of identities (default: 200)")
+    parser.add_argument("--poses-per-identity", type=int_at_least(2), default=3,
                         help="renderings per identity, each in another pose (default: 3)")
     parser.add_argument("--size", type=_size, default=(256, 192), metavar="HxW",
                         help="image size; multiples of 32 for the networks (default: 256x192)")
-    parser.add_argument("--seed", type=int, default=0, help="the same seed gives byte-identical files (default: 0)")
-    parser.add_argument("--workers", type=int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="the same seed gives byte-identical files (default: 0)")
+    parser.add_argument("--workers", type=non_negative_int, default=0,
                         help="processes; 0 = one per core (default: 0); the output does not depend on it")
-    parser.add_argument("--test-fraction", type=float, default=0.1,
+    parser.add_argument("--test-fraction", type=_fraction, default=0.1,
                         help="share of identities held out as the unseen test split (default: 0.1)")
     parser.add_argument("--no-vis", action="store_true", help="skip the parse_cihp/*_vis.png colour renderings")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first identities here")
@@ -38,13 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tfvton.data.synth import generate
 
-    try:
-        meta = generate(args.out, identities=args.identities, poses_per_identity=args.poses_per_identity,
-                        size=args.size, seed=args.seed, workers=args.workers, test_fraction=args.test_fraction,
-                        vis=not args.no_vis, progress=not args.quiet)
-    except ValueError as err:
-        print(f"tfvton synth: {err}", file=sys.stderr)
-        return 2
+    meta = generate(args.out, identities=args.identities, poses_per_identity=args.poses_per_identity,
+                    size=args.size, seed=args.seed, workers=args.workers, test_fraction=args.test_fraction,
+                    vis=not args.no_vis, progress=not args.quiet)
     counts = meta["counts"]
     seconds = meta["seconds"]
     print(f"tfvton synth: wrote {meta['persons']} persons of {meta['identities']} identities "

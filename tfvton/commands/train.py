@@ -10,12 +10,14 @@ worker and pass `--strategy multiworker` (see `tfvton.training.strategy`).
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tfvton.commands.common import add_config_arguments, load_config_from_args
+from tfvton.commands.common import (add_config_arguments, add_threads_argument, configure_threads,
+                                    load_config_from_args)
 # Neither module imports TensorFlow, so `tfvton --help` stays fast.
 from tfvton.training.algorithm import STAGE_CHOICES
 from tfvton.training.strategy import STRATEGIES as STRATEGY_CHOICES
+
+HELP = "Train the networks by stages (Algorithm 1) in a run directory."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,41 +38,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "under multiworker)")
     parser.add_argument("--deterministic", action="store_true",
                         help="tf.config.experimental.enable_op_determinism (bitwise-reproducible resumes)")
+    add_threads_argument(parser, what="CPU threads TensorFlow uses")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    from tfvton.config import ConfigError
-
-    try:
-        config = load_config_from_args(args)
-    except ConfigError as err:
-        print(f"tfvton train: {err}", file=sys.stderr)
-        return 2
+    # Config, data and model errors reach tfvton.cli.main: one line on stderr, exit 1 (a non-finite
+    # loss too: NonFiniteLossError names the stage, step and term).
+    config = load_config_from_args(args)
     if args.strategy:
         config = _with_strategy(config, args.strategy)
 
     import tensorflow as tf
 
-    from tfvton.data.mpv import DataError
+    configure_threads(args.threads)
+
     from tfvton.training import runner, strategy as strategy_lib
-    from tfvton.training.callbacks import NonFiniteLossError
     from tfvton.training.inputs import MPVSource
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
-    try:
-        # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
-        strategy = strategy_lib.select_strategy(config.train.strategy)
-        data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
-        results = runner.train(config, args.run_dir, data, stage=args.stage, strategy=strategy,
-                               init_from=args.init_from, verbose=0 if args.quiet else 1, loop=args.loop)
-    except NonFiniteLossError as err:
-        print(f"tfvton train: {err}", file=sys.stderr)
-        return 3
-    except (ValueError, FileNotFoundError, DataError) as err:
-        print(f"tfvton train: {err}", file=sys.stderr)
-        return 2
+    # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
+    strategy = strategy_lib.select_strategy(config.train.strategy)
+    data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
+    results = runner.train(config, args.run_dir, data, stage=args.stage, strategy=strategy,
+                           init_from=args.init_from, verbose=0 if args.quiet else 1, loop=args.loop)
     for result in results:
         state = "skipped (complete)" if result["skipped"] else f"trained {result['start_step']} -> {result['steps']}"
         print(f"tfvton train: {result['stage']}: {state}")

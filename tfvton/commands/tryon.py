@@ -16,8 +16,11 @@ Writes `OUT/<person>__<cloth>.png` (the try-on at the model size) and with
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from tfvton.commands.common import (add_batch_size_argument, add_model_argument, add_threads_argument,
+                                    configure_threads, positive_int)
+from tfvton.errors import UsageError
 
 HELP = "Run the try-on pipeline on an MPV root or on single files."
 
@@ -25,9 +28,7 @@ SINGLE = ("person", "parsing", "pose", "target_pose", "cloth")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", "--run-dir", dest="model", required=True,
-                        help="a run directory (trained or converted official checkpoint), an exported "
-                             "SavedModel directory or a .tflite file")
+    add_model_argument(parser)
     parser.add_argument("--out", default="tryon_out", help="output folder (default: tryon_out)")
     parser.add_argument("--grid", action="store_true",
                         help="also write the official-style strip: source, cloth, target pose, warped cloth, "
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--pairs", help="pair list (default: DATA_ROOT/demo.txt, else data_pair.txt)")
     group.add_argument("--split", choices=("test", "train", "demo"), default=None,
                        help="mode for the pair list (default: detected; a demo list has pose JSONs in column 2)")
-    group.add_argument("--limit", type=int, default=None, help="first N pairs only")
+    group.add_argument("--limit", type=positive_int, default=None, help="first N pairs only")
     group.add_argument("--skip-bad", action="store_true",
                        help="skip pairs with missing or unreadable files instead of stopping")
     single = parser.add_argument_group("single-file input")
@@ -48,76 +49,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     single.add_argument("--output", help="output image path (single-file mode; default OUT/<person>__<cloth>.png)")
-    parser.add_argument("--batch-size", type=int, default=4, help="pairs per forward pass (default 4)")
+    add_batch_size_argument(parser, default=4)
+    add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _check_mode(args) -> str:
     given = [name for name in SINGLE if getattr(args, name)]
     if args.data_root and (given or args.cloth_mask):
-        raise ValueError("give either --data-root (MPV layout) or the single files, not both")
+        raise UsageError("give either --data-root (MPV layout) or the single files, not both")
     if args.data_root:
         return "mpv"
     if not given:
-        raise ValueError("no input: give --data-root D [--pairs F], or --person --parsing --pose --target-pose "
+        raise UsageError("no input: give --data-root D [--pairs F], or --person --parsing --pose --target-pose "
                          "--cloth [--cloth-mask]")
     missing = ["--" + name.replace("_", "-") for name in SINGLE if not getattr(args, name)]
     if missing:
-        raise ValueError(f"single-file mode needs {', '.join(missing)} as well")
+        raise UsageError(f"single-file mode needs {', '.join(missing)} as well")
     return "single"
 
 
 def run(args) -> int:
-    from tfvton.data import DataError
+    mode = _check_mode(args)  # input errors reach tfvton.cli.main: one line on stderr, exit 1
+    configure_threads(args.threads)  # before TensorFlow runs its first op
+    # Inputs first: a bad file is reported before minutes of model loading.
+    if mode == "single":
+        from tfvton.inference.inputs import read_single
+        from tfvton.inference.tryon import output_stem
 
-    try:
-        mode = _check_mode(args)
-    except ValueError as e:
-        print(f"tfvton tryon: {e}", file=sys.stderr)
-        return 2
-    try:
-        # Inputs first: a bad file is reported before minutes of model loading.
-        if mode == "single":
-            from tfvton.inference.inputs import read_single
-            from tfvton.inference.tryon import output_stem
+        out_dir = Path(args.out)
+        stem = output_stem(args.person, args.cloth)
+        mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
+        raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
+                          args.cloth_mask, mask_out=mask_out)
+        if mask_out is not None:
+            print(f"cloth mask computed with GrabCut: {mask_out}")
+    else:
+        from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
+        from tfvton.inference.predictor import read_source_config
+        from tfvton.inference.tryon import resize_notes_collapsed
 
-            out_dir = Path(args.out)
-            stem = output_stem(args.person, args.cloth)
-            mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
-            raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
-                              args.cloth_mask, mask_out=mask_out)
-            if mask_out is not None:
-                print(f"cloth mask computed with GrabCut: {mask_out}")
-        else:
-            from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
-            from tfvton.inference.predictor import read_source_config
-            from tfvton.inference.tryon import resize_notes_collapsed
+        pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
+        d = read_source_config(args.model).data  # files are checked against the model's geometry
+        with resize_notes_collapsed():
+            dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
+                                 radius=d.pose_radius, shape_downsample=d.shape_downsample,
+                                 on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+    from tfvton.inference.predictor import load_predictor
 
-            pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
-            d = read_source_config(args.model).data  # files are checked against the model's geometry
-            with resize_notes_collapsed():
-                dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
-                                     radius=d.pose_radius, shape_downsample=d.shape_downsample,
-                                     on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
-        from tfvton.inference.predictor import load_predictor
+    predictor = load_predictor(args.model, num_threads=args.threads or 2)
+    if mode == "single":
+        from tfvton.inference.tryon import tryon_raws
 
-        predictor = load_predictor(args.model, num_threads=getattr(args, "threads", 2))
-        if mode == "single":
-            from tfvton.inference.tryon import tryon_raws
+        written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid)
+        if args.output:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+            Path(written[0]["image"]).replace(args.output)
+            written[0]["image"] = args.output
+    else:
+        from tfvton.inference.tryon import tryon_dataset
 
-            written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid)
-            if args.output:
-                Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-                Path(written[0]["image"]).replace(args.output)
-                written[0]["image"] = args.output
-        else:
-            from tfvton.inference.tryon import tryon_dataset
-
-            written = tryon_dataset(predictor, dataset, args.out, grid=args.grid, limit=args.limit,
-                                    batch_size=args.batch_size, progress=not args.quiet)
-    except (DataError, FileNotFoundError, ValueError) as e:
-        print(f"tfvton tryon: {e}", file=sys.stderr)
-        return 1
+        written = tryon_dataset(predictor, dataset, args.out, grid=args.grid, limit=args.limit,
+                                batch_size=args.batch_size, progress=not args.quiet)
     for paths in written:
         print("  ".join(paths[k] for k in ("image", "grid") if k in paths))
     print(f"{len(written)} try-on image(s) at {predictor.height}x{predictor.width} written to "

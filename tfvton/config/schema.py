@@ -37,9 +37,10 @@ class DataConfig:
         for name in ("height", "width"):
             value = getattr(self, name)
             if value <= 0 or value % 32:
-                raise ValueError(f"data.{name} must be a positive multiple of 32, got {value}")
+                raise ValueError(f"data.{name} must be a positive multiple of 32. Received: data.{name}={value!r}")
         if self.on_bad_sample not in ("skip", "stop"):
-            raise ValueError(f"data.on_bad_sample must be 'skip' or 'stop', got {self.on_bad_sample!r}")
+            raise ValueError(f"data.on_bad_sample must be 'skip' or 'stop'. "
+                             f"Received: data.on_bad_sample={self.on_bad_sample!r}")
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,18 @@ class ModelConfig:
 
     def __post_init__(self):
         if self.face_mode not in ("full", "crop"):
-            raise ValueError(f"model.face_mode must be 'full' or 'crop', got {self.face_mode!r}")
+            raise ValueError(f"model.face_mode must be 'full' or 'crop'. "
+                             f"Received: model.face_mode={self.face_mode!r}")
         if self.face_crop < 20 or self.face_crop % 4:
-            raise ValueError(f"model.face_crop must be a multiple of 4 and >= 20, got {self.face_crop}")
+            raise ValueError(f"model.face_crop must be a multiple of 4 and >= 20. "
+                             f"Received: model.face_crop={self.face_crop!r}")
         if self.block not in ("tree", "resnet"):
-            raise ValueError(f"model.block must be 'tree' or 'resnet', got {self.block!r}")
+            raise ValueError(f"model.block must be 'tree' or 'resnet'. Received: model.block={self.block!r}")
         if self.fusion_activation not in ("none", "relu"):
-            raise ValueError(f"model.fusion_activation must be 'none' or 'relu', got {self.fusion_activation!r}")
+            raise ValueError(f"model.fusion_activation must be 'none' or 'relu'. "
+                             f"Received: model.fusion_activation={self.fusion_activation!r}")
         if self.d_head not in ("official", "conv1"):
-            raise ValueError(f"model.d_head must be 'official' or 'conv1', got {self.d_head!r}")
+            raise ValueError(f"model.d_head must be 'official' or 'conv1'. Received: model.d_head={self.d_head!r}")
 
 
 @dataclass(frozen=True)
@@ -136,15 +140,19 @@ class LossConfig:
 
     def __post_init__(self):
         if self.parsing_ce not in ("official", "logits"):
-            raise ValueError(f"loss.parsing_ce must be 'official' or 'logits', got {self.parsing_ce!r}")
+            raise ValueError(f"loss.parsing_ce must be 'official' or 'logits'. "
+                             f"Received: loss.parsing_ce={self.parsing_ce!r}")
         if self.gan_mode not in ("lsgan", "vanilla"):
-            raise ValueError(f"loss.gan_mode must be 'lsgan' or 'vanilla', got {self.gan_mode!r}")
+            raise ValueError(f"loss.gan_mode must be 'lsgan' or 'vanilla'. Received: loss.gan_mode={self.gan_mode!r}")
         if self.style_criterion not in ("l1", "mse"):
-            raise ValueError(f"loss.style_criterion must be 'l1' or 'mse', got {self.style_criterion!r}")
+            raise ValueError(f"loss.style_criterion must be 'l1' or 'mse'. "
+                             f"Received: loss.style_criterion={self.style_criterion!r}")
         if self.vgg_input not in ("official", "imagenet"):
-            raise ValueError(f"loss.vgg_input must be 'official' or 'imagenet', got {self.vgg_input!r}")
+            raise ValueError(f"loss.vgg_input must be 'official' or 'imagenet'. "
+                             f"Received: loss.vgg_input={self.vgg_input!r}")
         if len(self.vgg_layers) != len(self.vgg_layer_weights):
-            raise ValueError("loss.vgg_layers and loss.vgg_layer_weights must have the same length")
+            raise ValueError(f"loss.vgg_layers and loss.vgg_layer_weights must have the same length. Received: "
+                             f"{len(self.vgg_layers)} layers and {len(self.vgg_layer_weights)} weights")
 
 
 @dataclass(frozen=True)

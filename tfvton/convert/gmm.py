@@ -115,7 +115,7 @@ def gmm_from_official(state_dict: dict, model) -> list[str]:
     if unset:
         problems.append(f"GMM variables not covered by the mapping: {unset}")
     if problems:
-        raise ValueError("tfvton.convert.gmm: official GMM state dict does not match the model:\n  "
+        raise ValueError("GMM: the official state dict does not match the model:\n  "
                          + "\n  ".join(problems))
     for variable, value in updates:
         variable.assign(value)
@@ -135,7 +135,7 @@ def gmm_to_official(model) -> dict:
     covered = {id(variable) for _, variable, _ in pairs}
     unset = sorted(v.path for v in model.weights if id(v) not in covered)
     if unset:
-        raise ValueError(f"tfvton.convert.gmm: GMM variables not covered by the mapping: {unset}")
+        raise ValueError(f"GMM: every variable must be covered by the official mapping. Received: uncovered {unset}")
     state = {}
     for key, variable, layout in pairs:
         state[key] = _to_official(np.asarray(variable.numpy()), layout).copy()

@@ -22,6 +22,8 @@ from typing import Dict, Mapping, Union
 
 import numpy as np
 
+from tfvton.errors import ModelError
+
 PathLike = Union[str, Path]
 
 # Network name in `load_official(paths)` -> (pipeline attribute, file name the official release uses).
@@ -39,7 +41,7 @@ OFFICIAL_FILE_PREFIX = {"gmm": "module.", "parsing": "model.module.", "appearanc
 _IGNORED_SUFFIXES = (".num_batches_tracked",)
 
 
-class OfficialCheckpointError(ValueError):
+class OfficialCheckpointError(ModelError):
     """An official checkpoint cannot be read or does not fit the Keras network."""
 
 

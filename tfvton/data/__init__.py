@@ -14,7 +14,7 @@ __all__ = ["MPVDataset", "DataError", "PairFiles", "MPVRecords", "write_tfrecord
 
 _ATTRIBUTES = {
     "MPVDataset": "tfvton.data.mpv",
-    "DataError": "tfvton.data.mpv",
+    "DataError": "tfvton.errors",
     "PairFiles": "tfvton.data.mpv",
     "MPVRecords": "tfvton.data.tfrecords",
     "write_tfrecords": "tfvton.data.tfrecords",

@@ -44,6 +44,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from tfvton.data import transforms
+from tfvton.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -57,23 +58,6 @@ _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
 _TARGET_FILE_KEYS = ("target_image", "target_parsing")
 
 PathLike = Union[str, os.PathLike]
-
-
-class DataError(Exception):
-    """A data file (or pair-list line) that cannot be used.
-
-    Attributes:
-        path: the file (or `pairs_file:line`) at fault.
-        problem: what is wrong with it and, where it helps, what was expected.
-    """
-
-    def __init__(self, path, problem: str):
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-    def __reduce__(self):
-        return DataError, (self.path, self.problem)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -119,6 +119,6 @@ def write_report(out, summary: Dict, clock) -> Path:
         if "path" in info:
             items.append((f"export {kind}", info["path"]))
     report.links(items)
-    report.paragraph("Re-run pieces by hand: <code>tfvton evaluate --run-dir RUN --data-root DATA</code>, "
+    report.paragraph("Re-run pieces by hand: <code>tfvton evaluate --model RUN --data-root DATA</code>, "
                      "<code>tfvton tryon --model RUN --data-root DATA --grid</code>.", raw=True)
     return report.write()

@@ -223,8 +223,8 @@ def write_warmup_file(version_dir: str, model_name: str, height: int, width: int
             elif signature == "predict_bytes":
                 requests.append((signature, encode_raw_inputs(sliced)))
             else:
-                raise ValueError(f"write_warmup_file: unknown signature {signature!r}; "
-                                 "expected serving_default or predict_bytes (tfvton/export/warmup.py)")
+                raise ValueError("write_warmup_file: signature must be serving_default or predict_bytes. "
+                                 f"Received: signature={signature!r}")
     path = os.path.join(version_dir, WARMUP_RELATIVE_PATH)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:

@@ -23,6 +23,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from tfvton.errors import ModelError
 from tfvton.run_dir import RunDir
 
 logger = logging.getLogger(__name__)
@@ -238,7 +239,7 @@ def _tflite_config(path: Path):
     for candidate in candidates:
         if candidate.is_file():
             return load_config(candidate)
-    raise ValueError(f"{path}: no model config next to the .tflite file (looked for "
+    raise ModelError(f"{path}: no model config next to the .tflite file (looked for "
                      f"{', '.join(str(c) for c in candidates)}); copy the run's config.yaml there")
 
 
@@ -246,9 +247,13 @@ def _tflite_predictor(path: Path, num_threads: int = 2) -> Predictor:
     try:
         from tfvton.export.tflite import TFLiteRunner
     except ImportError:
-        raise ValueError(f"{path}: TFLite models need `tfvton.export.tflite` and `ai-edge-litert`") from None
+        raise ModelError(f"{path}: TFLite models need `tfvton.export.tflite` and `ai-edge-litert`") from None
     config = _tflite_config(path)
-    return TFLitePredictor(TFLiteRunner(str(path), config, num_threads=num_threads), config, path)
+    try:
+        runner = TFLiteRunner(str(path), config, num_threads=num_threads)
+    except ValueError as err:  # LiteRT's "not a valid Flatbuffer buffer" names no file
+        raise ModelError(f"{path}: not a readable .tflite model ({err})") from None
+    return TFLitePredictor(runner, config, path)
 
 
 class TFLitePredictor(Predictor):
@@ -281,7 +286,7 @@ def describe_source(source: PathLike) -> str:
 
     Raises:
         FileNotFoundError: `source` does not exist.
-        ValueError: `source` is none of the known forms (the message says what was expected).
+        ModelError: `source` is none of the known forms (the message says what was expected).
     """
     path = Path(source)
     if not path.exists():
@@ -289,12 +294,12 @@ def describe_source(source: PathLike) -> str:
     if path.is_file():
         if path.suffix == ".tflite":
             return "tflite"
-        raise ValueError(f"{path}: expected a run directory, a SavedModel directory or a .tflite file")
+        raise ModelError(f"{path}: expected a run directory, a SavedModel directory or a .tflite file")
     if RunDir.looks_like_run_dir(path):
         return "run"
     if _find_saved_model(path) is not None:
         return "saved_model"
-    raise ValueError(f"{path}: not a run directory (config.yaml + weights/), nor a SavedModel "
+    raise ModelError(f"{path}: not a run directory (config.yaml + weights/), nor a SavedModel "
                      f"(saved_model.pb, <version>/saved_model.pb or <model>/<version>/saved_model.pb)")
 
 

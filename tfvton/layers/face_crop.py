@@ -51,8 +51,8 @@ def box_offsets(mask, crop_height: int, crop_width: int):
         mask = mask[..., 0]
     height, width = mask.shape[1], mask.shape[2]
     if crop_height > height or crop_width > width:
-        raise ValueError(f"tfvton/layers/face_crop.py: crop {crop_height}x{crop_width} is larger than "
-                         f"the image {height}x{width}")
+        raise ValueError(f"box_offsets: the crop must fit in the image ({height}x{width}). "
+                         f"Received: crop {crop_height}x{crop_width}")
     inside = mask > 0.5
     offsets = []
     for axis, size, crop in ((2, height, crop_height), (1, width, crop_width)):
@@ -125,8 +125,8 @@ class FaceCrop(keras.layers.Layer):
     def __init__(self, generator, crop_size: int = 64, **kwargs):
         super().__init__(**kwargs)
         if int(crop_size) != crop_size or crop_size < 20 or crop_size % 4:
-            raise ValueError(f"tfvton/layers/face_crop.py: crop_size must be a multiple of 4 and >= 20, "
-                             f"got {crop_size!r}")
+            raise ValueError(f"FaceCrop: crop_size must be a multiple of 4 and >= 20. "
+                             f"Received: crop_size={crop_size!r}")
         self.generator = generator
         self.crop_size = int(crop_size)
 

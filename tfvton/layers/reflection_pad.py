@@ -36,8 +36,8 @@ def slice_concat_padding(enabled: bool = True):
 def _mirror_by_slices(x, p: int, axis: int):
     size = x.shape[axis]
     if p >= size:
-        raise ValueError(f"tfvton/layers/reflection_pad.py: paddings must be less than the dimension size: "
-                         f"padding {p} on axis {axis} of size {size}")
+        raise ValueError(f"reflect_pad: padding must be less than the dimension size. "
+                         f"Received: padding={p} on axis {axis} of size {size}")
 
     def line(i):  # one row / column, positive stride (what XNNPACK's slice takes)
         index = [slice(None)] * 4
@@ -92,7 +92,7 @@ class ReflectionPad2D(keras.layers.Layer):
     def __init__(self, padding: int = 1, **kwargs):
         super().__init__(**kwargs)
         if int(padding) != padding or padding < 0:
-            raise ValueError(f"tfvton/layers/reflection_pad.py: padding must be a non-negative int, got {padding!r}")
+            raise ValueError(f"ReflectionPad2D: padding must be a non-negative int. Received: padding={padding!r}")
         self.padding = int(padding)
 
     def call(self, inputs):

@@ -28,7 +28,7 @@ class ResnetBlock(keras.layers.Layer):
     def __init__(self, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"tfvton/layers/resnet_block.py: dropout must be in [0, 1), got {dropout!r}")
+            raise ValueError(f"ResnetBlock: dropout must be in [0, 1). Received: dropout={dropout!r}")
         self.dropout = dropout
         self.pad = ReflectionPad2D(1, name="pad")
         self.norm = InstanceNorm(name="norm")
@@ -37,7 +37,8 @@ class ResnetBlock(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
-            raise ValueError("tfvton/layers/resnet_block.py: the channel axis of the input must be known")
+            raise ValueError(f"ResnetBlock: the channel axis of the input must be known. "
+                             f"Received: input_shape={input_shape}")
         feature_shape = (input_shape[0], None, None, channels)
         self.conv_a = conv2d(channels, 3, name="conv_a")
         self.conv_a.build(feature_shape)

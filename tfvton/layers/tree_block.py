@@ -54,10 +54,10 @@ class TreeBlock(keras.layers.Layer):
     def __init__(self, dropout: float = 0.5, fusion_activation: str = "none", **kwargs):
         super().__init__(**kwargs)
         if fusion_activation not in FUSION_ACTIVATIONS:
-            raise ValueError(f"tfvton/layers/tree_block.py: fusion_activation must be one of "
-                             f"{FUSION_ACTIVATIONS}, got {fusion_activation!r}")
+            raise ValueError(f"TreeBlock: fusion_activation must be one of {FUSION_ACTIVATIONS}. "
+                             f"Received: fusion_activation={fusion_activation!r}")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"tfvton/layers/tree_block.py: dropout must be in [0, 1), got {dropout!r}")
+            raise ValueError(f"TreeBlock: dropout must be in [0, 1). Received: dropout={dropout!r}")
         self.dropout = dropout
         self.fusion_activation = fusion_activation
         self.norm = InstanceNorm(name="norm")
@@ -68,7 +68,8 @@ class TreeBlock(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
-            raise ValueError("tfvton/layers/tree_block.py: the channel axis of the input must be known")
+            raise ValueError(f"TreeBlock: the channel axis of the input must be known. "
+                             f"Received: input_shape={input_shape}")
         feature_shape = (input_shape[0], None, None, channels)
         for d in DILATIONS:
             for part in ("a", "b"):

@@ -26,7 +26,7 @@ FAKE_LABEL = 0.0
 
 def _check_mode(mode):
     if mode not in GAN_MODES:
-        raise ValueError(f"tfvton/losses/adversarial.py: loss.gan_mode must be one of {GAN_MODES}, got {mode!r}")
+        raise ValueError(f"loss.gan_mode must be one of {GAN_MODES}. Received: loss.gan_mode={mode!r}")
 
 
 def _single_gan_loss(prediction, target_is_real: bool, mode: str):

@@ -55,16 +55,18 @@ def parsing_cross_entropy(scores, target, mode: str = "official", class_weights=
     """
     if mode not in PARSING_CE_MODES:
         raise ValueError(
-            f"tfvton/losses/parsing.py: loss.parsing_ce must be one of {PARSING_CE_MODES}, got {mode!r}")
+            f"loss.parsing_ce must be one of {PARSING_CE_MODES}. Received: loss.parsing_ce={mode!r}")
     if reduction not in REDUCTIONS:
-        raise ValueError(f"tfvton/losses/parsing.py: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise ValueError(f"parsing_cross_entropy: reduction must be one of {REDUCTIONS}. "
+                         f"Received: reduction={reduction!r}")
     scores = tf.cast(scores, tf.float32)
     target = tf.convert_to_tensor(target)
     num_classes = scores.shape[-1]
     weights = tf.constant(class_weights, tf.float32)
     if num_classes is not None and len(class_weights) != num_classes:
         raise ValueError(
-            f"tfvton/losses/parsing.py: {len(class_weights)} class weights for {num_classes} parsing classes")
+            f"parsing_cross_entropy: class_weights must hold one weight per parsing class ({num_classes}). "
+            f"Received: {len(class_weights)} weights")
     if target.dtype.is_integer:
         labels = tf.cast(target, tf.int32)
     else:

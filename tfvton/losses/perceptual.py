@@ -57,10 +57,10 @@ def _distance(a, b, criterion):
 def _check(layers, layer_weights, criterion):
     if len(layers) != len(layer_weights):
         raise ValueError(
-            f"tfvton/losses/perceptual.py: {len(layers)} VGG layers but {len(layer_weights)} layer weights "
-            "(loss.vgg_layers / loss.vgg_layer_weights must have the same length)")
+            f"loss.vgg_layers and loss.vgg_layer_weights must have the same length. "
+            f"Received: {len(layers)} layers and {len(layer_weights)} weights")
     if criterion not in CRITERIA:
-        raise ValueError(f"tfvton/losses/perceptual.py: criterion must be one of {CRITERIA}, got {criterion!r}")
+        raise ValueError(f"VGGLoss: criterion must be one of {CRITERIA}. Received: criterion={criterion!r}")
 
 
 def feature_loss(prediction_features: Dict[str, tf.Tensor], target_features: Dict[str, tf.Tensor],
@@ -109,8 +109,8 @@ class VGGLoss:
         missing = [name for name in layers if name not in vgg.layers_requested]
         if missing:
             raise ValueError(
-                f"tfvton/losses/perceptual.py: VGGLoss layers {missing} are not outputs of the VGG19Features "
-                f"(it returns {list(vgg.layers_requested)})")
+                f"VGGLoss: layers must be outputs of the VGG19Features ({list(vgg.layers_requested)}). "
+                f"Received: {missing}, which are not")
         self.vgg = vgg
         self.layers = tuple(layers)
         self.layer_weights = tuple(float(w) for w in layer_weights)

@@ -32,8 +32,8 @@ def scale_for_replicas(per_sample, global_batch_size: Optional[int] = None):
     per_sample = tf.cast(per_sample, tf.float32)
     if per_sample.shape.rank != 1:
         raise ValueError(
-            f"tfvton/losses/scaling.py: scale_for_replicas expects per-sample losses of shape (B,), "
-            f"got shape {per_sample.shape}")
+            f"scale_for_replicas: per_sample must be per-sample losses of shape (B,). "
+            f"Received: shape {per_sample.shape}")
     return tf.nn.compute_average_loss(per_sample, global_batch_size=global_batch_size)
 
 

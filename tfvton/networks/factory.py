@@ -66,8 +66,8 @@ def build_networks(config, names: Optional[Iterable[str]] = None) -> Dict[str, k
     names = tuple(NETWORK_NAMES if names is None else names)
     unknown = sorted(set(names) - set(NETWORK_NAMES))
     if unknown:
-        raise ValueError(f"tfvton/networks/factory.py: unknown network name(s) {', '.join(unknown)}; "
-                         f"expected some of {', '.join(NETWORK_NAMES)}")
+        raise ValueError(f"build_networks: names must be some of {', '.join(NETWORK_NAMES)}. "
+                         f"Received unknown name(s): {', '.join(unknown)}")
     m, height, width = config.model, config.data.height, config.data.width
     makers = {
         "gmm": lambda: GMM(grid_size=m.grid_size, ngf=m.gmm_ngf, height=height, width=width,

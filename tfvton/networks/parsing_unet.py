@@ -31,8 +31,8 @@ def derive_unet_downsamplings(height: int, width: int, max_downsamplings: int = 
     while n < max_downsamplings and height % 2 ** (n + 1) == 0 and width % 2 ** (n + 1) == 0:
         n += 1
     if n < 2:
-        raise ValueError(f"tfvton/networks/parsing_unet.py: data.height={height} and data.width={width} "
-                         "must both be divisible by 4 for a U-Net (2 downsamplings at least)")
+        raise ValueError(f"data.height and data.width must both be divisible by 4 for the parsing U-Net (2 "
+                         f"downsamplings at least). Received: data.height={height}, data.width={width}")
     return n
 
 
@@ -76,9 +76,9 @@ class ParsingUNet(keras.Model):
                  dropout: float = 0.5, **kwargs):
         super().__init__(**kwargs)
         if downsamplings < 2:
-            raise ValueError(f"tfvton/networks/parsing_unet.py: downsamplings must be >= 2, got {downsamplings}")
+            raise ValueError(f"ParsingUNet: downsamplings must be >= 2. Received: downsamplings={downsamplings}")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"tfvton/networks/parsing_unet.py: dropout must be in [0, 1), got {dropout!r}")
+            raise ValueError(f"ParsingUNet: dropout must be in [0, 1). Received: dropout={dropout!r}")
         self.output_channels = output_channels
         self.ngf = ngf
         self.downsamplings = downsamplings

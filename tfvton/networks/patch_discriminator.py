@@ -35,7 +35,7 @@ class PatchDiscriminator(keras.Model):
     def __init__(self, ndf: int = 64, n_layers: int = 3, **kwargs):
         super().__init__(**kwargs)
         if n_layers < 1:
-            raise ValueError(f"tfvton/networks/patch_discriminator.py: n_layers must be >= 1, got {n_layers}")
+            raise ValueError(f"PatchDiscriminator: n_layers must be >= 1. Received: n_layers={n_layers}")
         self.ndf = ndf
         self.n_layers = n_layers
 

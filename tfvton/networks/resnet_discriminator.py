@@ -38,7 +38,7 @@ class ResnetDiscriminator(keras.Model):
     def __init__(self, ndf: int = 64, n_blocks: int = 3, head: str = "official", **kwargs):
         super().__init__(**kwargs)
         if head not in HEADS:
-            raise ValueError(f"tfvton/networks/resnet_discriminator.py: head must be one of {HEADS}, got {head!r}")
+            raise ValueError(f"ResnetDiscriminator: head must be one of {HEADS}. Received: head={head!r}")
         self.ndf = ndf
         self.n_blocks = n_blocks
         self.head = head

@@ -55,12 +55,12 @@ class TreeGenerator(keras.Model):
                  fusion_activation: str = "none", dropout: float = 0.5, with_tanh: bool = False, **kwargs):
         super().__init__(**kwargs)
         if block not in BLOCKS:
-            raise ValueError(f"tfvton/networks/tree_generator.py: block must be one of {BLOCKS}, got {block!r}")
+            raise ValueError(f"TreeGenerator: block must be one of {BLOCKS}. Received: block={block!r}")
         if fusion_activation not in FUSION_ACTIVATIONS:
-            raise ValueError(f"tfvton/networks/tree_generator.py: fusion_activation must be one of "
-                             f"{FUSION_ACTIVATIONS}, got {fusion_activation!r}")
+            raise ValueError(f"TreeGenerator: fusion_activation must be one of {FUSION_ACTIVATIONS}. "
+                             f"Received: fusion_activation={fusion_activation!r}")
         if n_blocks < 0:
-            raise ValueError(f"tfvton/networks/tree_generator.py: n_blocks must be >= 0, got {n_blocks}")
+            raise ValueError(f"TreeGenerator: n_blocks must be >= 0. Received: n_blocks={n_blocks}")
         self.output_channels = output_channels
         self.ngf = ngf
         self.n_blocks = n_blocks

@@ -36,6 +36,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfvton.errors import ConfigError
+
 # (block, convolutions in the block) for VGG19.
 _VGG19_BLOCKS = ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
 
@@ -84,8 +86,8 @@ def canonical_layer_name(name: str) -> str:
         name = f"block{match.group(1)}_pool"
     if name not in VGG19_LAYER_NAMES:
         raise ValueError(
-            f"tfvton/networks/vgg.py: layer {name!r} is not a VGG19 layer; expected one of "
-            f"{', '.join(VGG19_LAYER_NAMES)} (or aliases relu<i>_<j>, conv<i>_<j>, pool<i>)")
+            f"VGG19 layer names must be one of {', '.join(VGG19_LAYER_NAMES)} (or aliases relu<i>_<j>, "
+            f"conv<i>_<j>, pool<i>). Received: {name!r}")
     return name
 
 
@@ -115,11 +117,11 @@ class VGG19Features(keras.Model):
         if isinstance(layers, str):
             layers = (layers,)
         if not layers:
-            raise ValueError("tfvton/networks/vgg.py: VGG19Features.layers must name at least one layer")
+            raise ValueError("VGG19Features: layers must name at least one layer. Received: layers=()")
         if input_mode not in INPUT_MODES:
             raise ValueError(
-                f"tfvton/networks/vgg.py: VGG19Features.input_mode must be one of {INPUT_MODES}, "
-                f"got {input_mode!r}")
+                f"VGG19Features: input_mode must be one of {INPUT_MODES}. "
+                f"Received: input_mode={input_mode!r}")
         self.layers_requested = tuple(layers)
         self.input_mode = input_mode
         self._canonical = tuple(canonical_layer_name(name) for name in self.layers_requested)
@@ -189,8 +191,8 @@ def resolve_input_mode(vgg_input: str, weights: str) -> str:
     if vgg_input == "official":
         return "none"
     if vgg_input != "imagenet":
-        raise ValueError(
-            f"tfvton/networks/vgg.py: loss.vgg_input must be 'official' or 'imagenet', got {vgg_input!r}")
+        raise ConfigError(
+            f"loss.vgg_input must be 'official' or 'imagenet'. Received: loss.vgg_input={vgg_input!r}")
     if weights in ("imagenet",) or str(weights).endswith(".h5"):
         return "caffe"
     return "torch"
@@ -230,8 +232,8 @@ def load_vgg19_weights(model: VGG19Features, weights: str) -> None:
     path = os.fspath(weights)
     if not os.path.exists(path):
         raise FileNotFoundError(
-            f"tfvton/networks/vgg.py: loss.vgg_weights {path!r} does not exist; expected 'random', "
-            "'imagenet', or a path to torchvision's vgg19-dcbb9e9d.pth or a Keras VGG19 .h5")
+            f"{path}: no such file (loss.vgg_weights must be 'random', 'imagenet', or a path to "
+            f"torchvision's vgg19-dcbb9e9d.pth or a Keras VGG19 .h5). Received: loss.vgg_weights={path!r}")
     if path.endswith((".pth", ".pt")):
         _load_torchvision_state_dict(model, path)
     elif path.endswith(".h5"):
@@ -239,9 +241,9 @@ def load_vgg19_weights(model: VGG19Features, weights: str) -> None:
         source.load_weights(path)
         _copy_from_keras_vgg19(model, source)
     else:
-        raise ValueError(
-            f"tfvton/networks/vgg.py: loss.vgg_weights {path!r} has an unknown extension; "
-            "expected .pth (torchvision) or .h5 (Keras)")
+        raise ConfigError(
+            f"loss.vgg_weights must be 'random', 'imagenet', a .pth (torchvision) or a .h5 (Keras) file. "
+            f"Received: loss.vgg_weights={path!r}")
 
 
 def _copy_from_keras_vgg19(model: VGG19Features, source: keras.Model) -> None:
@@ -272,19 +274,20 @@ def _load_torchvision_state_dict(model: VGG19Features, path: str) -> None:
         import torch  # optional extra `convert`; only needed for .pth files
     except ImportError as error:
         raise ImportError(
-            f"tfvton/networks/vgg.py: reading {path!r} needs torch (pip install 'tfvton[convert]')") from error
+            f"{path}: reading a .pth VGG19 checkpoint (loss.vgg_weights) needs torch "
+            f"(pip install 'tfvton[convert]')") from error
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
     converted = torchvision_state_dict_to_keras(state_dict)
     for layer in model.conv_layers:
         if layer.name not in converted:
             index = TORCHVISION_CONV_INDEX[layer.name]
             raise ValueError(
-                f"tfvton/networks/vgg.py: {path!r} has no features.{index}.weight/bias for {layer.name}; "
-                "expected torchvision's vgg19 state_dict")
+                f"{path}: expected torchvision's vgg19 state_dict with features.{index}.weight/bias "
+                f"(for {layer.name}). Received: no such key")
         kernel, bias = converted[layer.name]
         expected = tuple(layer.kernel.shape)
         if kernel.shape != expected:
             raise ValueError(
-                f"tfvton/networks/vgg.py: {path!r} features.{TORCHVISION_CONV_INDEX[layer.name]}.weight "
-                f"converts to {kernel.shape}, expected {expected} for {layer.name}")
+                f"{path}: features.{TORCHVISION_CONV_INDEX[layer.name]}.weight must convert to {expected} "
+                f"for {layer.name}. Received: shape {kernel.shape}")
         layer.set_weights([kernel, bias])

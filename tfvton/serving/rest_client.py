@@ -24,6 +24,7 @@ from typing import Dict, Mapping, Optional
 
 import numpy as np
 
+from tfvton.errors import TfvtonError
 from tfvton.serving.inputs import ArrayOrPath, build_request
 
 LOGGER = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def endpoint(url: str, model_name: str, version: Optional[int] = None) -> str:
     return url + path + ":predict"
 
 
-class RestError(RuntimeError):
+class RestError(TfvtonError, RuntimeError):
     """The server answered with an error (its message, e.g. the model's validation, is kept)."""
 
     def __init__(self, status: int, message: str):

@@ -19,6 +19,8 @@ import dataclasses
 import math
 from typing import Dict, Optional, Tuple
 
+from tfvton.errors import ConfigError
+
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
@@ -81,8 +83,7 @@ def resolve_stages(name: str) -> Tuple[Stage, ...]:
     if name == "all":
         return ALGORITHM_1
     if name not in STAGES:
-        raise ValueError(f"tfvton/training/algorithm.py: unknown stage {name!r}; expected one of "
-                         f"{', '.join(STAGE_CHOICES)}")
+        raise ConfigError(f"stage must be one of {', '.join(STAGE_CHOICES)}. Received: stage={name!r}")
     return (STAGES[name],)
 
 
@@ -99,21 +100,22 @@ def stage_budget(train_config, stage: str, steps_per_epoch: Optional[int] = None
     stage_steps = dict(train_config.stage_steps)
     unknown = sorted((set(stage_steps) | set(dict(train_config.stage_epochs))) - set(STAGES))
     if unknown:
-        raise ValueError(f"tfvton/training/algorithm.py: train.stage_steps/stage_epochs name unknown stage(s) "
-                         f"{', '.join(unknown)}; expected some of {', '.join(STAGES)}")
+        raise ConfigError(f"train.stage_steps and train.stage_epochs must name stages among "
+                          f"{', '.join(STAGES)}. Received unknown stage(s): {', '.join(unknown)}")
     if stage in stage_steps:
         steps = int(stage_steps[stage])
     else:
         epochs = int(dict(train_config.stage_epochs).get(stage, train_config.epochs))
         if epochs > 0:
             if not steps_per_epoch:
-                raise ValueError("tfvton/training/algorithm.py: an epoch budget needs the dataset size "
-                                 "(steps_per_epoch)")
+                raise ValueError("stage_budget: an epoch budget (train.epochs, train.stage_epochs) needs "
+                                 "steps_per_epoch. Received: steps_per_epoch=None")
             steps = epochs * int(steps_per_epoch)
         else:
             steps = int(train_config.steps)
     if steps < 1:
-        raise ValueError(f"tfvton/training/algorithm.py: stage {stage!r} has a budget of {steps} steps; expected >= 1")
+        raise ConfigError(f"the step budget of stage {stage!r} (train.steps, train.stage_steps, train.epochs) "
+                          f"must be >= 1. Received: {steps} steps")
     return steps
 
 

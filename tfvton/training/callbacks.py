@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfvton.errors import TfvtonError
 from tfvton.training.grids import compose_grid
 
 
@@ -37,7 +38,7 @@ def write_image(tag: str, image: np.ndarray, step: int) -> None:
     tf.summary.write(tag, tensor, step=step, metadata=_plugin_metadata("images"))
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(TfvtonError, RuntimeError):
     """A loss term became NaN or infinite; names the stage, the step and the term."""
 
     def __init__(self, stage: str, step: int, term: str, value: float):

@@ -31,6 +31,8 @@ from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
+from tfvton.errors import ConfigError
+
 _STEP_DIR = re.compile(r"^ckpt-(\d+)$")
 _TMP_PREFIX = ".tmp-"
 PREFIX_NAME = "ckpt"
@@ -72,7 +74,7 @@ class AtomicCheckpointManager:
     def __init__(self, checkpoint: tf.train.Checkpoint, directory, max_to_keep: int = 3,
                  is_chief: bool = True):
         if max_to_keep < 1:
-            raise ValueError(f"tfvton/training/checkpoints.py: train.keep_checkpoints must be >= 1, got {max_to_keep}")
+            raise ConfigError(f"train.keep_checkpoints must be >= 1. Received: train.keep_checkpoints={max_to_keep}")
         self.checkpoint = checkpoint
         self.max_to_keep = max_to_keep
         self.is_chief = is_chief
@@ -160,8 +162,8 @@ class AtomicCheckpointManager:
             status.assert_existing_objects_matched()
         except AssertionError as err:
             raise ValueError(
-                f"tfvton/training/checkpoints.py: {prefix} does not match the networks/optimizers being "
-                f"trained (did the config change since it was written?): {err}") from None
+                f"{prefix}: the checkpoint does not match the networks/optimizers being trained (did the "
+                f"config change since it was written?): {err}") from None
         if expect_partial:
             status.expect_partial()
         return prefix

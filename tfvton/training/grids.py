@@ -32,7 +32,7 @@ def panel_to_uint8(name: str, tiles: np.ndarray) -> np.ndarray:
         return np.repeat(grey, 3, axis=-1)
     if channels == 20:
         return np.stack([colorize_parsing(np.argmax(t, axis=-1)) for t in tiles])
-    raise ValueError(f"tfvton/training/grids.py: panel {name!r} has {channels} channels; expected 1, 3 or 20")
+    raise ValueError(f"panel_to_uint8: panel {name!r} must have 1, 3 or 20 channels. Received: {channels} channels")
 
 
 def compose_grid(panels: Mapping[str, np.ndarray], max_rows: int = 4) -> np.ndarray:

@@ -32,7 +32,7 @@ def training_dataset(dataset, batch_size: int, seed: int = 0, start_step: int = 
         `tf.data.Dataset` of batched example dicts (static batch dimension).
     """
     if len(dataset) == 0:
-        raise ValueError(f"tfvton/training/inputs.py: {dataset!r} has no usable pairs")
+        raise ValueError(f"training_dataset: the dataset must hold at least one usable pair. Received: {dataset!r}")
     ds = tf.data.Dataset.from_tensor_slices(_file_table(dataset))
     if shuffle:
         ds = ds.shuffle(len(dataset), seed=seed, reshuffle_each_iteration=True)

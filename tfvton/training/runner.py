@@ -103,7 +103,7 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                 elif name in stage.freezes:
                     looked = RunDir(run_dir).stage_weights_path(stage.start_stage(name) or "?", name)
                     raise FileNotFoundError(
-                        f"tfvton/training/runner.py: stage {stage.name!r} keeps {name} frozen but found no weights "
+                        f"stage {stage.name!r} keeps {name} frozen but found no weights "
                         f"for it (looked for {looked} "
                         f"and weights/{name}.weights.h5 in --init-from); run the "
                         f"{stage.start_stage(name)!r} stage first or pass --init-from RUN_DIR")

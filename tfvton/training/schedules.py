@@ -4,6 +4,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfvton.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="tfvton")
 class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -53,8 +55,8 @@ def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: b
     elif optimizer_config.decay == "none":
         rate = optimizer_config.lr
     else:
-        raise ValueError(f"tfvton/training/schedules.py: optimizer.decay must be 'none' or 'linear', "
-                         f"got {optimizer_config.decay!r}")
+        raise ConfigError(f"optimizer.decay must be 'none' or 'linear'. "
+                          f"Received: optimizer.decay={optimizer_config.decay!r}")
     optimizer = keras.optimizers.Adam(learning_rate=rate, beta_1=optimizer_config.beta1,
                                       beta_2=optimizer_config.beta2, epsilon=1e-8, name=name)
     if loss_scale:

@@ -67,8 +67,8 @@ class StageTrainer(keras.Model):
         self.loss_config = _as_loss_config(loss_config)
         self.global_batch_size = int(global_batch_size)
         if self.global_batch_size < 1:
-            raise ValueError(f"tfvton/training/stage_trainer.py: global_batch_size must be >= 1, "
-                             f"got {global_batch_size}")
+            raise ValueError(f"{type(self).__name__}: global_batch_size must be >= 1. "
+                             f"Received: global_batch_size={global_batch_size}")
         # The step counter lives with the networks in every checkpoint.
         self.step = keras.Variable(0, dtype="int64", trainable=False, name="step",
                                    aggregation="only_first_replica")
@@ -104,8 +104,8 @@ class StageTrainer(keras.Model):
         missing = sorted(set(self.TRAINED) - set(optimizers))
         extra = sorted(set(optimizers) - set(self.TRAINED))
         if missing or extra:
-            raise ValueError(f"tfvton/training/stage_trainer.py: {type(self).__name__}.compile needs one optimizer "
-                             f"per trained network {list(self.TRAINED)}; missing {missing}, unexpected {extra}")
+            raise ValueError(f"{type(self).__name__}.compile: optimizers must hold one optimizer per trained network "
+                             f"{list(self.TRAINED)}. Received: missing {missing}, unexpected {extra}")
         super().compile(optimizer=None, jit_compile=jit_compile, run_eagerly=run_eagerly)
         self.optimizers = dict(optimizers)
 

@@ -30,7 +30,8 @@ def build_trainer(stage: Stage, networks: Dict[str, object], config, global_batc
     cls = TRAINERS[stage.trainer]
     missing = [name for name in stage.networks if name not in networks]
     if missing:
-        raise ValueError(f"tfvton/training/stages.py: stage {stage.name!r} needs networks {missing}")
+        raise ValueError(f"build_trainer: stage {stage.name!r} needs networks {missing}. "
+                         f"Received: {sorted(networks)}")
     kwargs = {name: networks[name] for name in stage.networks}
     if "vgg" in getattr(cls, "EXTRA", ()):
         kwargs["vgg"] = vgg

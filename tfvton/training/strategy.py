@@ -35,8 +35,9 @@ import json
 import os
 from typing import Optional, Sequence
 
-STRATEGIES = ("auto", "none", "mirrored", "multiworker")
-PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
+# The allowed values live with the config checks (one home); re-exported for the CLI's choices.
+from tfvton.config.validation import PRECISIONS, STRATEGIES
+from tfvton.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,16 +81,15 @@ def read_tf_config(environ: Optional[dict] = None) -> Optional[ClusterSpec]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"tfvton/training/strategy.py: TF_CONFIG is not valid JSON: {err}") from None
+        raise ConfigError(f"the TF_CONFIG environment variable must be JSON. Received: {err}") from None
     cluster = data.get("cluster") or {}
     task = data.get("task") or {}
     workers = tuple(cluster.get("chief", ())) + tuple(cluster.get("worker", ()))
     if not workers:
-        raise ValueError("tfvton/training/strategy.py: TF_CONFIG.cluster must list `worker` addresses, "
-                         f"got {cluster!r}")
+        raise ConfigError(f"TF_CONFIG.cluster must list `worker` addresses. Received: {cluster!r}")
     if task.get("type") not in ("worker", "chief") or not isinstance(task.get("index"), int):
-        raise ValueError("tfvton/training/strategy.py: TF_CONFIG.task must be "
-                         f'{{"type": "worker"|"chief", "index": <int>}}, got {task!r}')
+        raise ConfigError('TF_CONFIG.task must be {"type": "worker"|"chief", "index": <int>}. '
+                          f"Received: {task!r}")
     return ClusterSpec(workers=workers, task_type=task["type"], task_index=task["index"])
 
 
@@ -107,7 +107,7 @@ def select_strategy(name: str = "auto", devices: Optional[Sequence[str]] = None)
     import tensorflow as tf
 
     if name not in STRATEGIES:
-        raise ValueError(f"tfvton/training/strategy.py: train.strategy must be one of {STRATEGIES}, got {name!r}")
+        raise ConfigError(f"train.strategy must be one of {STRATEGIES}. Received: train.strategy={name!r}")
     if name == "auto":
         gpus = tf.config.list_logical_devices("GPU")
         name = "mirrored" if len(gpus) > 1 else "none"
@@ -116,8 +116,8 @@ def select_strategy(name: str = "auto", devices: Optional[Sequence[str]] = None)
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=list(devices) if devices else None)
     if read_tf_config() is None:
-        raise ValueError("tfvton/training/strategy.py: train.strategy=multiworker needs the TF_CONFIG "
-                         "environment variable (the cluster's worker addresses and this task's index)")
+        raise ConfigError("train.strategy=multiworker needs the TF_CONFIG environment variable (the "
+                          "cluster's worker addresses and this task's index). Received: TF_CONFIG unset")
     # RING collectives work on CPU and GPU alike; NCCL is picked by AUTO on GPUs.
     options = tf.distribute.experimental.CommunicationOptions(
         implementation=tf.distribute.experimental.CommunicationImplementation.AUTO)
@@ -150,7 +150,7 @@ def set_precision(policy: str = "none") -> str:
 
     if policy not in PRECISIONS:
         raise ValueError(
-            f"tfvton/training/strategy.py: train.mixed_precision must be one of {PRECISIONS}, got {policy!r}")
+            f"train.mixed_precision must be one of {PRECISIONS}. Received: train.mixed_precision={policy!r}")
     name = "float32" if policy == "none" else policy
     keras.mixed_precision.set_global_policy(name)
     return name

@@ -124,15 +124,16 @@ def generate(out_dir: Union[str, Path], identities: int = 200, poses_per_identit
 
     height, width = (int(v) for v in size)
     if identities < 2:
-        raise ValueError(f"tfvton.data.synth.generate: identities must be >= 2, got {identities}")
+        raise ValueError(f"generate: identities must be >= 2. Received: identities={identities}")
     if poses_per_identity < 2:
-        raise ValueError(f"tfvton.data.synth.generate: poses_per_identity must be >= 2, got {poses_per_identity}")
+        raise ValueError(f"generate: poses_per_identity must be >= 2. "
+                         f"Received: poses_per_identity={poses_per_identity}")
     if height < 32 or width < 32:
-        raise ValueError(f"tfvton.data.synth.generate: size must be at least 32x32, got {height}x{width}")
+        raise ValueError(f"generate: size must be at least 32x32. Received: size={height}x{width}")
     if seed < 0:
-        raise ValueError(f"tfvton.data.synth.generate: seed must be >= 0, got {seed}")
+        raise ValueError(f"generate: seed must be >= 0. Received: seed={seed}")
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"tfvton.data.synth.generate: test_fraction must be in (0, 1), got {test_fraction}")
+        raise ValueError(f"generate: test_fraction must be in (0, 1). Received: test_fraction={test_fraction}")
     root = Path(out_dir)
     writer.make_dirs(root)
     splits = _split(identities, test_fraction)
