@@ -72,9 +72,10 @@ def test_tryon_wrong_parsing_and_pose_files_are_named(mpv_root, smoke_run_dir, t
     args = _single_args(mpv_root)
     vis = mpv_root / "parse_cihp" / "1LJ21D005-G11@10=person_half_front_vis.png"  # colours, not label ids
     args[args.index("--parsing") + 1] = str(vis)
-    assert main(["tryon", "--model", str(smoke_run_dir), "--out", str(tmp_path)] + args) == 1
+    assert main(["tryon", "--model", str(smoke_run_dir), "--out", str(tmp_path), "--parsing-format", "cihp"]
+                + args) == 1
     err = capsys.readouterr().err
-    assert str(vis) in err and "label map" in err
+    assert str(vis) in err and "label map" in err and "docs/inputs.md" in err
     args = _single_args(mpv_root)
     pose = tmp_path / "empty_keypoints.json"
     pose.write_text('{"version": 1.3, "people": []}')

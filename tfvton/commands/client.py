@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+from tfvton.commands.tryon import add_format_arguments
+
 HELP = "Send a try-on request to a TF-Serving server (gRPC or REST)."
 
 
@@ -22,10 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     server.add_argument("--grpc", metavar="HOST:PORT", help="TF-Serving gRPC endpoint (port 8500)")
     server.add_argument("--rest", metavar="URL", help="TF-Serving REST endpoint, e.g. http://localhost:8501")
     parser.add_argument("--person", required=True, help="person photo (JPEG/PNG)")
-    parser.add_argument("--parsing", required=True, help="CIHP label map of the person (PNG, ids 0-19)")
-    parser.add_argument("--target-pose", required=True, help="OpenPose COCO-18 JSON of the target pose")
+    parser.add_argument("--parsing", required=True, help="human parsing of the person (PNG: CIHP/LIP/ATR ids or "
+                                                         "a colour rendering; see docs/inputs.md)")
+    parser.add_argument("--target-pose", required=True, help="keypoint JSON of the target pose (OpenPose "
+                                                             "COCO-18/BODY_25, COCO-17, MediaPipe)")
     parser.add_argument("--cloth", required=True, help="in-shop garment photo (JPEG/PNG)")
     parser.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
+    add_format_arguments(parser)
     parser.add_argument("--out", required=True, help="output image path (PNG)")
     parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
     parser.add_argument("--version", type=int, default=None, help="model version (default: the latest served)")
@@ -41,8 +46,18 @@ def run(args) -> int:
         if path is not None and not os.path.isfile(path):
             print(f"tfvton client: --{name.replace('_', '-')}: no such file {path}", file=sys.stderr)
             return 2
-    from tfvton.serving.inputs import save_image
+    from tfvton.data import DataError
+    from tfvton.serving.inputs import build_request, save_image
 
+    try:
+        signature = args.signature or ("serving_default" if args.grpc else "predict_bytes")
+        # Read (and check) the files before connecting: the same reader as `tfvton tryon`.
+        request = build_request(args.person, args.parsing, args.target_pose, args.cloth, args.cloth_mask,
+                                signature, parsing_format=args.parsing_format, pose_format=args.pose_format,
+                                log=print)
+    except DataError as error:
+        print(f"tfvton client: {error}", file=sys.stderr)
+        return 1
     try:
         if args.grpc:
             import grpc
@@ -52,8 +67,7 @@ def run(args) -> int:
             with GrpcClient(args.grpc, args.model_name, args.signature or "serving_default", args.version,
                             timeout=args.timeout, retries=args.retries) as client:
                 try:
-                    outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth,
-                                           args.cloth_mask)
+                    outputs = client.predict(request, signature)
                 except grpc.RpcError as error:
                     print(f"tfvton client: {args.grpc}: {error.code().name}: {error.details()}", file=sys.stderr)
                     return 1
@@ -63,7 +77,7 @@ def run(args) -> int:
             client = RestClient(args.rest, args.model_name, args.signature or "predict_bytes", args.version,
                                 timeout=args.timeout, retries=args.retries)
             try:
-                outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth, args.cloth_mask)
+                outputs = client.predict(request, signature)
             except RestError as error:
                 print(f"tfvton client: {args.rest}: {error}", file=sys.stderr)
                 return 1
