@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import warnings
-from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
