@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from tfvton.data.formats import FormatError
 from tfvton.data.formats import keypoints as keypoint_formats
 from tfvton.data.formats import parsing as parsing_formats
-from tfvton.data.transforms import NUM_KEYPOINTS, NUM_LABELS
+from tfvton.data.labels import NUM_KEYPOINTS, NUM_LABELS
 
 logger = logging.getLogger(__name__)
 
