@@ -16,6 +16,9 @@ loading TensorFlow.
 """
 from __future__ import annotations
 
+# Where the input contract (what every reader accepts) is written down.
+INPUT_RULES_DOC = "docs/inputs.md"
+
 
 class TfvtonError(Exception):
     """Base class of the errors a user can fix (bad input), as opposed to bugs."""
@@ -40,7 +43,7 @@ class DataError(TfvtonError):
     def __init__(self, path, problem: str):
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        super().__init__(f"{self.path}: {problem} (input rules: {INPUT_RULES_DOC})")
 
     def __reduce__(self):
         return DataError, (self.path, self.problem)

@@ -19,11 +19,16 @@ def _sample(mpv_root):
             "parsing_vis": mpv_root / "parse_cihp" / f"{stem}_vis.png"}
 
 
-def test_keypoints_read_as_the_data_layer_reads_them(mpv_root):
-    from tfvton.data.mpv import load_keypoints
+def test_requests_hold_what_tryon_reads(mpv_root):
+    from tfvton.data.tryon_inputs import read_single
 
-    for path in sorted((mpv_root / "pose_coco").glob("*.json")):
-        assert np.array_equal(inputs.load_keypoints(str(path)), load_keypoints(path))
+    files = _sample(mpv_root)
+    raw = read_single(files["person"], files["parsing"], None, files["target_pose"], files["cloth"],
+                      files["cloth_mask"])
+    request = inputs.build_request(files["person"], files["parsing"], files["target_pose"], files["cloth"],
+                                   files["cloth_mask"], "serving_default")
+    for key in ("person_image", "cloth_image", "cloth_mask", "person_parsing", "target_pose_keypoints"):
+        assert np.array_equal(request[key][0], raw[key]), key
 
 
 def test_requests_from_real_files(mpv_root):
@@ -46,12 +51,32 @@ def test_requests_from_real_files(mpv_root):
         assert np.array_equal(np.asarray(image), arrays[key][0].reshape(256, 192))
 
 
-def test_wrong_files_are_named(mpv_root, tmp_path):
-    files = _sample(mpv_root)
-    with pytest.raises(ValueError, match=r"_vis\.png"):
-        inputs.load_parsing(str(files["parsing_vis"]))
+def test_colour_rendering_reads_as_its_label_map_and_wrong_files_are_named(mpv_root, tmp_path):
+    from tfvton.data import DataError
+
+    files = {key: str(path) for key, path in _sample(mpv_root).items()}
+    args = [files["person"], files["parsing"], files["target_pose"], files["cloth"], files["cloth_mask"]]
+    grey = inputs.build_request(*args, signature_name="predict_bytes")
+    args[1] = files["parsing_vis"]
+    assert grey["person_parsing"][0] == inputs.build_request(*args, signature_name="predict_bytes")[
+        "person_parsing"][0]
     (tmp_path / "empty.json").write_text('{"people": []}')
-    with pytest.raises(ValueError, match="no person"):
-        inputs.load_keypoints(str(tmp_path / "empty.json"))
-    with pytest.raises(ValueError, match=r"label ids must be in 0\.\.19"):
-        inputs.load_parsing(np.full((4, 4), 20, np.uint8))
+    args[2] = str(tmp_path / "empty.json")
+    with pytest.raises(DataError, match="empty.json: .*no person"):
+        inputs.build_request(*args)
+    args[2] = files["target_pose"]
+    args[1] = np.full((256, 192), 20, np.uint8)
+    with pytest.raises(DataError, match=r"person parsing: CIHP label ids must be within 0-19; found \[20\]"):
+        inputs.build_request(*args)
+
+
+def test_client_command_reads_files_as_tryon_does_before_connecting(mpv_root, tmp_path, capsys):
+    from tfvton.cli import main
+
+    files = {key: str(path) for key, path in _sample(mpv_root).items()}
+    args = ["client", "--rest", "http://127.0.0.1:9", "--person", files["person"], "--parsing", files["parsing_vis"],
+            "--target-pose", files["target_pose"], "--cloth", files["cloth"], "--out", str(tmp_path / "o.png"),
+            "--parsing-format", "cihp"]
+    assert main(args) == 1  # refused by the reader: no connection attempted
+    err = capsys.readouterr().err
+    assert files["parsing_vis"] in err and "not a label map" in err and "docs/inputs.md" in err

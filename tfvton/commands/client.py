@@ -14,6 +14,7 @@ import argparse
 import os
 
 from tfvton.commands.common import non_negative_int
+from tfvton.commands.tryon import add_format_arguments
 from tfvton.errors import DataError, TfvtonError
 
 HELP = "Send a try-on request to a TF-Serving server (gRPC or REST)."
@@ -24,10 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     server.add_argument("--grpc", metavar="HOST:PORT", help="TF-Serving gRPC endpoint (port 8500)")
     server.add_argument("--rest", metavar="URL", help="TF-Serving REST endpoint, e.g. http://localhost:8501")
     parser.add_argument("--person", required=True, help="person photo (JPEG/PNG)")
-    parser.add_argument("--parsing", required=True, help="CIHP label map of the person (PNG, ids 0-19)")
-    parser.add_argument("--target-pose", required=True, help="OpenPose COCO-18 JSON of the target pose")
+    parser.add_argument("--parsing", required=True, help="human parsing of the person (PNG: CIHP/LIP/ATR ids or "
+                                                         "a colour rendering; see docs/inputs.md)")
+    parser.add_argument("--target-pose", required=True, help="keypoint JSON of the target pose (OpenPose "
+                                                             "COCO-18/BODY_25, COCO-17, MediaPipe)")
     parser.add_argument("--cloth", required=True, help="in-shop garment photo (JPEG/PNG)")
     parser.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
+    add_format_arguments(parser)
     parser.add_argument("--out", required=True, help="output image path (PNG)")
     parser.add_argument("--model-name", default="tfvton", help="served model name (default: tfvton)")
     parser.add_argument("--version", type=non_negative_int, default=None,
@@ -44,9 +48,15 @@ def run(args) -> int:
         path = getattr(args, name)
         if path is not None and not os.path.isfile(path):
             raise DataError(path, f"no such file (--{name.replace('_', '-')})")
-    from tfvton.serving.inputs import save_image
+    from tfvton.serving.inputs import build_request, save_image
 
     # Server errors become one line naming the endpoint; input-file errors reach tfvton.cli.main.
+    signature = args.signature or ("serving_default" if args.grpc else "predict_bytes")
+    # Read (and check) the files before connecting, with the same reader as `tfvton tryon`;
+    # a bad file reaches tfvton.cli.main as one line naming it.
+    request = build_request(args.person, args.parsing, args.target_pose, args.cloth, args.cloth_mask,
+                            signature, parsing_format=args.parsing_format, pose_format=args.pose_format,
+                            log=print)
     try:
         if args.grpc:
             import grpc
@@ -56,8 +66,7 @@ def run(args) -> int:
             with GrpcClient(args.grpc, args.model_name, args.signature or "serving_default", args.version,
                             timeout=args.timeout, retries=args.retries) as client:
                 try:
-                    outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth,
-                                           args.cloth_mask)
+                    outputs = client.predict(request, signature)
                 except grpc.RpcError as error:
                     raise TfvtonError(f"{args.grpc}: {error.code().name}: {error.details()}") from None
         else:
@@ -66,7 +75,7 @@ def run(args) -> int:
             client = RestClient(args.rest, args.model_name, args.signature or "predict_bytes", args.version,
                                 timeout=args.timeout, retries=args.retries)
             try:
-                outputs = client.tryon(args.person, args.parsing, args.target_pose, args.cloth, args.cloth_mask)
+                outputs = client.predict(request, signature)
             except RestError as error:
                 raise TfvtonError(f"{args.rest}: {error}") from None
     except (ValueError, TypeError) as error:  # tfvton.serving.inputs: an input file in the wrong format

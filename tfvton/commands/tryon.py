@@ -43,15 +43,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="skip pairs with missing or unreadable files instead of stopping")
     single = parser.add_argument_group("single-file input")
     single.add_argument("--person", help="person photo (JPEG/PNG)")
-    single.add_argument("--parsing", help="CIHP label map of the person (PNG, ids 0-19)")
-    single.add_argument("--pose", help="OpenPose COCO-18 JSON of the person")
-    single.add_argument("--target-pose", help="OpenPose COCO-18 JSON of the target pose (person photo frame)")
+    single.add_argument("--parsing", help="human parsing of the person (PNG: CIHP/LIP/ATR ids or a colour "
+                                          "rendering; see docs/inputs.md)")
+    single.add_argument("--pose", help="keypoint JSON of the person (OpenPose COCO-18/BODY_25, COCO-17, MediaPipe)")
+    single.add_argument("--target-pose", help="keypoint JSON of the target pose (person photo frame)")
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
+    add_format_arguments(single)
     single.add_argument("--output", help="output image path (single-file mode; default OUT/<person>__<cloth>.png)")
     add_batch_size_argument(parser, default=4)
     add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_format_arguments(parser) -> None:
+    """`--parsing-format` / `--pose-format`, shared with `tfvton client`."""
+    from tfvton.data.formats import PARSING_FORMATS, POSE_FORMATS
+
+    parser.add_argument("--parsing-format", choices=("auto",) + PARSING_FORMATS, default="auto",
+                        help="label set of --parsing: cihp, lip, atr ids, or vis (a colour rendering in the "
+                             "CIHP/LIP palette); default auto (ids as CIHP, colours as the palette)")
+    parser.add_argument("--pose-format", choices=("auto",) + POSE_FORMATS, default="auto",
+                        help="keypoint layout of the pose JSONs; default auto (by joint count)")
 
 
 def _check_mode(args) -> str:
@@ -74,14 +87,15 @@ def run(args) -> int:
     configure_threads(args.threads)  # before TensorFlow runs its first op
     # Inputs first: a bad file is reported before minutes of model loading.
     if mode == "single":
-        from tfvton.inference.inputs import read_single
+        from tfvton.data.tryon_inputs import read_single
         from tfvton.inference.tryon import output_stem
 
         out_dir = Path(args.out)
         stem = output_stem(args.person, args.cloth)
         mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
         raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
-                          args.cloth_mask, mask_out=mask_out)
+                          args.cloth_mask, mask_out=mask_out, parsing_format=args.parsing_format,
+                          pose_format=args.pose_format, log=print)
         if mask_out is not None:
             print(f"cloth mask computed with GrabCut: {mask_out}")
     else:

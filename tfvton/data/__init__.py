@@ -1,4 +1,4 @@
-"""The MPV data layer: dataset layout, the one preprocessing, TFRecords and previews.
+"""The data layer: the one raw-input reader, the MPV layout, the one preprocessing, TFRecords, previews.
 
     from tfvton.data import MPVDataset, DataError, transforms
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["MPVDataset", "DataError", "PairFiles", "MPVRecords", "write_tfrecords", "transforms",
-           "mpv", "tfrecords", "preview"]
+           "mpv", "tfrecords", "preview", "raw_io", "formats", "tryon_inputs"]
 
 _ATTRIBUTES = {
     "MPVDataset": "tfvton.data.mpv",
@@ -19,7 +19,7 @@ _ATTRIBUTES = {
     "MPVRecords": "tfvton.data.tfrecords",
     "write_tfrecords": "tfvton.data.tfrecords",
 }
-_MODULES = ("transforms", "mpv", "tfrecords", "preview")
+_MODULES = ("transforms", "mpv", "tfrecords", "preview", "raw_io", "formats", "tryon_inputs")
 
 
 def __getattr__(name):

@@ -20,21 +20,33 @@ GrabCut starts from a rectangle inset by `margin` of the image size instead.
 
 The result is an 8-bit mask, 255 = garment, 0 = background (what
 `transforms.mask_from_png` reads).
+
+GrabCut's cost grows with the pixel count (a 12-megapixel photo took 44 s and
+3 GB) while the model reads the garment at 256x192, so it runs on a copy whose
+longest side is at most `max_side` (512), and the mask is scaled back up
+(bilinearly, then thresholded at half, which keeps the edges smooth).
+`mask_for_cloth` is what the try-on inputs use: it refuses a photo GrabCut
+cannot work on and a result with (almost) no garment, naming the file.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Union
 
+import cv2
 import numpy as np
+from PIL import Image
 
-__all__ = ["compute_cloth_mask", "write_cloth_mask"]
+from tfvton.data import raw_io
+from tfvton.data.raw_io import DataError
+
+__all__ = ["compute_cloth_mask", "mask_for_cloth", "write_cloth_mask", "GRABCUT_MAX_SIDE"]
+
+GRABCUT_MAX_SIDE = 512
 
 
 def _border_connected(candidate: np.ndarray) -> np.ndarray:
     """The pixels of `candidate` (bool) connected to the image border through `candidate` pixels."""
-    import cv2
-
     _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=4)
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     touching = np.unique(border)
@@ -43,7 +55,8 @@ def _border_connected(candidate: np.ndarray) -> np.ndarray:
 
 
 def compute_cloth_mask(image: np.ndarray, white_threshold: int = 235, iterations: int = 5,
-                       margin: float = 0.05, min_part: float = 0.05, seed: int = 0) -> np.ndarray:
+                       margin: float = 0.05, min_part: float = 0.05, seed: int = 0,
+                       max_side: int = GRABCUT_MAX_SIDE) -> np.ndarray:
     """Computes a garment mask from an in-shop photo.
 
     Args:
@@ -55,19 +68,24 @@ def compute_cloth_mask(image: np.ndarray, white_threshold: int = 235, iterations
             background is not white.
         min_part: keep connected foreground parts at least this share of the largest.
         seed: OpenCV's RNG seed (GrabCut's GMM initialisation uses k-means).
+        max_side: GrabCut runs on a copy scaled down to this longest side.
 
     Returns:
         uint8 (H, W) mask, 255 = garment.
 
     Raises:
         ValueError: when `image` is not an (H, W, 3) uint8 array.
+        cv2.error: when GrabCut cannot model the photo (a tiny one); `mask_for_cloth` names the file.
     """
-    import cv2
-
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
         raise ValueError(f"compute_cloth_mask: expected a uint8 RGB image (H, W, 3), got {image.dtype} "
                          f"{image.shape}")
+    full_h, full_w = image.shape[:2]
+    scale = max_side / max(full_h, full_w)
+    if scale < 1:
+        image = cv2.resize(image, (max(1, round(full_w * scale)), max(1, round(full_h * scale))),
+                           interpolation=cv2.INTER_AREA)
     h, w = image.shape[:2]
     cv2.setRNGSeed(seed)
     bgr = np.ascontiguousarray(image[..., ::-1])
@@ -101,7 +119,40 @@ def compute_cloth_mask(image: np.ndarray, white_threshold: int = 235, iterations
     # Fill holes that do not reach the border.
     holes = ~garment & ~_border_connected(~garment)
     garment |= holes
-    return np.where(garment, 255, 0).astype(np.uint8)
+    mask = np.where(garment, 255, 0).astype(np.uint8)
+    if (h, w) != (full_h, full_w):
+        mask = np.where(cv2.resize(mask, (full_w, full_h), interpolation=cv2.INTER_LINEAR) >= 128, 255, 0)
+    return mask.astype(np.uint8)
+
+
+def mask_for_cloth(image: np.ndarray, where, limits: raw_io.InputLimits = raw_io.DEFAULT_LIMITS,
+                   **kwargs) -> np.ndarray:
+    """`compute_cloth_mask` for a user's photo: errors are `DataError`s naming `where`.
+
+    Args:
+        image: uint8 RGB (H, W, 3), as `raw_io.read_photo` returns it.
+        where: the photo's file (or input name), for messages.
+        limits: the contract's numbers (smallest side, smallest garment share).
+        **kwargs: passed to `compute_cloth_mask`.
+
+    Returns:
+        uint8 (H, W) mask, 255 = garment.
+
+    Raises:
+        DataError: a photo too small for GrabCut, or a result with less garment
+            than `limits.min_mask_share` (suggesting `--cloth-mask`).
+    """
+    raw_io.check_size(image.shape[0], image.shape[1], where, "cloth photo", limits)
+    try:
+        mask = compute_cloth_mask(image, **kwargs)
+    except cv2.error as e:
+        raise DataError(where, f"GrabCut cannot separate the garment in this cloth photo ({e.err}); "
+                               "pass its mask with --cloth-mask") from None
+    share = float(np.mean(mask == 255))
+    if share < limits.min_mask_share:
+        raise DataError(where, f"GrabCut found no garment in this cloth photo ({share:.2%} of the pixels, at "
+                               f"least {limits.min_mask_share:.0%} expected); pass its mask with --cloth-mask")
+    return mask
 
 
 def write_cloth_mask(image_path: Union[str, Path], mask_path: Union[str, Path], **kwargs) -> np.ndarray:
@@ -110,20 +161,10 @@ def write_cloth_mask(image_path: Union[str, Path], mask_path: Union[str, Path], 
     Returns:
         The mask (uint8 (H, W), 0/255).
     Raises:
-        tfvton.data.DataError: when the image cannot be read.
+        tfvton.data.DataError: when the image cannot be read or GrabCut finds no garment.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    from tfvton.data.mpv import DataError
-
-    try:
-        with Image.open(image_path) as im:
-            image = np.asarray(im.convert("RGB"))
-    except FileNotFoundError:
-        raise DataError(image_path, "missing file") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(image_path, f"unreadable cloth image ({e})") from None
-    mask = compute_cloth_mask(image, **kwargs)
+    image = raw_io.read_photo(image_path, "cloth photo")
+    mask = mask_for_cloth(image, image_path, **kwargs)
     Path(mask_path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(mask).save(mask_path, format="PNG")
     return mask

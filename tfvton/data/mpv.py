@@ -20,10 +20,13 @@ in MPV's `data_pair.txt`). Each file is looked up, first hit wins, as
 as well as flat folders. As in the official code, a person entry is read as `<stem>.jpg`
 whatever extension the list gives, when the name as written does not exist.
 
-Bad input. Files are validated when the dataset is built (`validate="headers"`: every file
-exists, images open and have a usable format, mode and size, pose JSONs parse and hold one
-person with 18 finite keypoints; `validate="full"` also decodes every image and checks that
-parsing ids are within 0-19). A pair with a bad file is skipped (counted in `bad_samples`,
+Bad input. Files are validated when the dataset is built, by the rules of the one reader
+(`tfvton.data.raw_io`, docs/inputs.md) (`validate="headers"`: every file exists, is within the
+byte and pixel caps, and images have a usable format and mode; pose JSONs parse and hold one
+person whose keypoints (any layout `raw_io.read_keypoints` knows, mapped to COCO-18) are finite
+in float32 and within range; `validate="full"` also decodes every image and checks that parsing
+ids are within 0-19 and that masks are not empty). Parsings and masks must be 8-bit grey PNGs
+here, because the pipeline decodes them in-graph. A pair with a bad file is skipped (counted in `bad_samples`,
 logged) when `on_bad_sample="skip"`, or raises `DataError` when `"stop"`. Problems only
 visible when decoding (a corrupt JPEG body, out-of-range labels) and not caught by
 `validate="full"` surface during iteration: `dataset[i]` raises `DataError`; the `tf.data`
@@ -34,8 +37,8 @@ Images of another size than (height, width) are resized by `transforms.preproces
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import logging
 import os
 from pathlib import Path
@@ -43,7 +46,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from tfvton.data import transforms
+from tfvton.data import raw_io, transforms
 from tfvton.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -140,38 +143,25 @@ def choose_pairs_and_mode(root: PathLike, pairs_file: Optional[PathLike] = None,
 
 
 def load_keypoints(path: PathLike) -> np.ndarray:
-    """Reads OpenPose COCO-18 keypoints: `people[0].pose_keypoints_2d` as float32 (18, 3).
+    """Reads a pose JSON as OpenPose COCO-18 float32 (18, 3) (`raw_io.read_keypoints`, format auto).
 
     Raises:
-        DataError: missing or malformed file, no person, not 18 joints, NaN / Inf values.
+        DataError: missing or malformed file, no person, an unknown layout, NaN / Inf values.
     """
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise DataError(path, "missing file") from None
-    except (OSError, ValueError) as e:
-        raise DataError(path, f"unreadable pose JSON ({e})") from None
-    people = data.get("people") if isinstance(data, dict) else None
-    if not people:
-        # The official code would fail with IndexError on people[0].
-        raise DataError(path, "pose JSON has no person (`people` is empty or missing)")
-    values = people[0].get("pose_keypoints_2d") if isinstance(people[0], dict) else None
-    if not isinstance(values, list):
-        raise DataError(path, "people[0] has no `pose_keypoints_2d` list")
-    n = transforms.NUM_KEYPOINTS * 3
-    if len(values) != n:
-        raise DataError(path, f"pose_keypoints_2d has {len(values)} numbers, expected {n} "
-                              f"(18 OpenPose COCO joints x (x, y, confidence)); BODY_25 files have 75")
-    try:
-        # float64 first: JSON numbers, then float32 as every keypoint tensor.
-        keypoints = np.asarray(values, dtype=np.float64).reshape(transforms.NUM_KEYPOINTS, 3)
-    except (TypeError, ValueError):
-        raise DataError(path, "pose_keypoints_2d holds non-numeric values") from None
-    bad = ~np.isfinite(keypoints).all(axis=1)
-    if bad.any():
-        raise DataError(path, f"pose keypoints are NaN or infinite at joints {np.flatnonzero(bad).tolist()}")
-    return keypoints.astype(np.float32)
+    return raw_io.read_keypoints(path, "pose", log=logger.debug)
+
+
+def check_mask_values(mask: np.ndarray, path) -> None:
+    """Refuses a dataset mask with too few 255 pixels (the in-graph rule `transforms.mask_from_png`).
+
+    A 0/1 mask would silently be empty for that rule; single files go through
+    `raw_io.read_mask`, which binarises them instead.
+    """
+    share = float(np.mean(np.asarray(mask) == 255))
+    if share < raw_io.MIN_MASK_SHARE:
+        raise DataError(path, f"cloth mask has {share:.2%} pixels equal to 255 (garment), at least "
+                              f"{raw_io.MIN_MASK_SHARE:.0%} expected; dataset masks are 0/255 (a 0/1 mask reads "
+                              "as empty)")
 
 
 class _Validator:
@@ -193,21 +183,16 @@ class _Validator:
             raise result
         return result
 
-    def _open(self, path: str):
-        from PIL import Image, UnidentifiedImageError
-        try:
-            image = Image.open(path)
-        except FileNotFoundError:
-            raise DataError(path, "missing file") from None
-        except (UnidentifiedImageError, OSError) as e:
-            raise DataError(path, f"unreadable image ({e})") from None
-        if self.level == "full":
-            try:
-                image.load()
-            except (OSError, SyntaxError, ValueError) as e:
-                image.close()
-                raise DataError(path, f"corrupt or truncated image ({e})") from None
-        return image
+    @contextlib.contextmanager
+    def _open(self, path: str, what: str):
+        # Byte, header-size, format and mode rules are the reader's (docs/inputs.md).
+        with raw_io.open_image(path, what) as image:
+            if self.level == "full":
+                try:
+                    image.load()
+                except (OSError, SyntaxError, ValueError) as e:
+                    raise DataError(path, f"corrupt or truncated image ({e})") from None
+            yield image
 
     def _size_note(self, path: str, size, how: str):
         if size != (self.width, self.height):
@@ -217,18 +202,17 @@ class _Validator:
     def _image(self, path: str):
         if self.level == "none":
             return None
-        with self._open(path) as image:
-            if image.format not in ("JPEG", "PNG", "BMP", "GIF"):
-                raise DataError(path, f"unsupported image format {image.format}, expected JPEG or PNG")
-            if image.mode not in ("RGB", "L", "RGBA", "P", "LA"):
-                raise DataError(path, f"unsupported image mode {image.mode}, expected 8-bit RGB")
+        with self._open(path, "photo") as image:
+            if image.mode not in raw_io.PHOTO_MODES:
+                raise DataError(path, f"photo has image mode {image.mode}; accepted modes: "
+                                      f"{', '.join(raw_io.PHOTO_MODES)}")
             self._size_note(path, image.size, "resized bilinearly (keypoints scaled)")
         return None
 
     def _labels(self, path: str):
         if self.level == "none":
             return None
-        with self._open(path) as image:
+        with self._open(path, "person parsing") as image:
             self._grey_png(path, image, "a CIHP parsing (label ids 0-19)")
             self._size_note(path, image.size, "resized with nearest neighbour")
             if self.level == "full":
@@ -241,9 +225,11 @@ class _Validator:
     def _mask(self, path: str):
         if self.level == "none":
             return None
-        with self._open(path) as image:
+        with self._open(path, "cloth mask") as image:
             self._grey_png(path, image, "a cloth mask (0/255)")
             self._size_note(path, image.size, "resized with nearest neighbour")
+            if self.level == "full":
+                check_mask_values(np.asarray(image), path)
         return None
 
     @staticmethod
@@ -251,7 +237,8 @@ class _Validator:
         if image.format != "PNG" or image.mode != "L":
             # TF decodes a palette PNG to colours, not to the ids the official np.array() gives.
             raise DataError(path, f"expected {what} as an 8-bit grey PNG (mode L), "
-                                  f"got {image.format} mode {image.mode}")
+                                  f"got {image.format} mode {image.mode}; a dataset's files are decoded "
+                                  "in-graph, so convert it once (`tfvton tryon` reads other formats)")
 
     def _pose(self, path: str):
         return load_keypoints(path)
@@ -361,7 +348,8 @@ class MPVDataset:
             logger.warning("skipped %d of %d pairs listed in %s for mode %r (see MPVDataset.bad_samples)",
                            len(self.bad_samples), len(selected), self.pairs_file, self.mode)
         if not self.samples:
-            first = f"; first problem: {self.bad_samples[0][1]}" if self.bad_samples else ""
+            bad = self.bad_samples[0][1] if self.bad_samples else None
+            first = f"; first problem: {bad.path}: {bad.problem}" if bad else ""
             raise DataError(self.pairs_file, f"no usable pairs for mode {self.mode!r} "
                                              f"({len(selected)} selected, {len(self.bad_samples)} bad{first})")
 
@@ -491,6 +479,8 @@ class MPVDataset:
                 raw[key] = decoders[key](tf.constant(encoded[key])).numpy()
             except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
                 raise DataError(path, f"cannot decode image ({e.message.strip()})") from None
+            if key == "cloth_mask":
+                check_mask_values(raw[key], path)
             if key.endswith("parsing") and raw[key].size and int(raw[key].max()) >= transforms.NUM_LABELS:
                 bad = sorted(int(v) for v in np.unique(raw[key][raw[key] >= transforms.NUM_LABELS]))
                 raise DataError(path, f"parsing labels outside 0-19: found {bad[:8]}")
@@ -526,6 +516,12 @@ class MPVDataset:
         for key in ("person_parsing", "target_parsing"):
             if key in raw:  # name the file in the error message
                 raw[key] = transforms.check_labels(raw[key], key, path=element[key])
+        share = tf.reduce_mean(tf.cast(tf.equal(raw["cloth_mask"], 255), tf.float32))
+        check = tf.debugging.Assert(share >= raw_io.MIN_MASK_SHARE, [
+            "file", element["cloth_mask"], f"cloth_mask: fewer than {raw_io.MIN_MASK_SHARE:.0%} of the pixels are "
+            "255 (garment); dataset masks are 0/255, see docs/inputs.md; share", share])
+        with tf.control_dependencies([check]):
+            raw["cloth_mask"] = tf.identity(raw["cloth_mask"])
         return transforms.preprocess(raw, self.height, self.width, self.radius, self.shape_downsample)
 
     def as_tf_dataset(self, batch_size: Optional[int] = None, shuffle: bool = False,

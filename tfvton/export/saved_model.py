@@ -44,7 +44,11 @@ and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 
 Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
 and what was expected (shapes, batch sizes, label range, keypoint count,
-NaN/Inf, byte length, declared size, format).
+NaN/Inf, byte length, declared size, format). The rules and numbers are the
+input contract of docs/inputs.md, shared with the CLI's reader
+(`tfvton.data.raw_io`): batch >= 1, every side >= 16, at most `max_image_pixels`,
+the parsing of the photo's size and the mask of the cloth's, keypoints within
++-65536 pixels.
 """
 from __future__ import annotations
 
@@ -55,12 +59,15 @@ from typing import Dict
 
 import tensorflow as tf
 
-from tfvton.data import transforms
+from tfvton.data import raw_io, transforms
 from tfvton.export import graph, warmup as warmup_lib
 
 NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
-DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024
-DEFAULT_MAX_IMAGE_PIXELS = 2048 * 2048
+# The input contract's numbers (docs/inputs.md): the CLI reader and the served graph share them.
+DEFAULT_MAX_IMAGE_BYTES = raw_io.MAX_IMAGE_BYTES
+DEFAULT_MAX_IMAGE_PIXELS = raw_io.MAX_IMAGE_PIXELS
+MIN_IMAGE_SIDE = raw_io.MIN_IMAGE_SIDE
+MAX_KEYPOINT_COORD = raw_io.MAX_KEYPOINT_COORD
 INTERMEDIATE_KEYS = ("warped_cloth", "coarse", "composition_mask", "tryon", "final")
 SIGNATURE_KEYS = ("serving_default", "predict_bytes")
 CONFIG_ASSET = os.path.join("assets.extra", "tfvton_config.yaml")
@@ -140,8 +147,8 @@ def decode_checked(data, name: str, kind: str, max_bytes: int, max_pixels: int):
     if kind == "photo":
         checks = [
             _assert(tf.logical_or(is_png, is_jpeg), f"{name}: not a JPEG or PNG image"),
-            _assert(tf.logical_or(is_jpeg, tf.equal(bit_depth, 8)),
-                    f"{name}: PNG bit depth must be 8, got", bit_depth),
+            _assert(tf.logical_or(is_jpeg, tf.logical_or(tf.equal(bit_depth, 8), tf.equal(bit_depth, 16))),
+                    f"{name}: PNG bit depth must be 8 or 16 (16 is read as value >> 8), got", bit_depth),
         ]
     else:
         checks = [
@@ -158,9 +165,9 @@ def decode_checked(data, name: str, kind: str, max_bytes: int, max_pixels: int):
         else:
             declared = tf.stack([png_height, png_width])
     size_ok = _assert(
-        tf.logical_and(tf.reduce_all(declared > 0), declared[0] * declared[1] <= max_pixels),
-        f"{name}: declared image size (height, width) must be positive with at most {max_pixels} pixels; "
-        "header declares", declared)
+        tf.logical_and(tf.reduce_all(declared >= MIN_IMAGE_SIDE), declared[0] * declared[1] <= max_pixels),
+        f"{name}: declared image size (height, width) must be at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} with "
+        f"at most {max_pixels} pixels (docs/inputs.md); header declares", declared)
     with tf.control_dependencies([size_ok]):
         if kind == "photo":
             image = transforms.decode_image(data)
@@ -237,13 +244,28 @@ class ServingModule(tf.Module):
             checks.append(_assert(tf.equal(tf.shape(tensor, out_type=tf.int64)[0], batch),
                                   f"{name}: batch size differs from that of person_image; got", tf.shape(tensor)[0],
                                   "and", batch))
+        checks.append(_assert(batch >= 1, "person_image: batch size must be at least 1, got", batch))
         for name in ("person_image", "cloth_image", "cloth_mask", "person_parsing"):
             hw = tf.shape(inputs[name], out_type=tf.int64)[1:3]
-            checks.append(_assert(tf.reduce_all(hw > 0), f"{name}: height and width must be positive, got", hw))
+            checks.append(_assert(
+                tf.logical_and(tf.reduce_all(hw >= MIN_IMAGE_SIDE), hw[0] * hw[1] <= self.max_image_pixels),
+                f"{name}: height and width must be at least {MIN_IMAGE_SIDE} with at most {self.max_image_pixels} "
+                "pixels (docs/inputs.md), got", hw))
+        for name, reference in (("person_parsing", "person_image"), ("cloth_mask", "cloth_image")):
+            hw = tf.shape(inputs[name], out_type=tf.int64)[1:3]
+            reference_hw = tf.shape(inputs[reference], out_type=tf.int64)[1:3]
+            checks.append(_assert(tf.reduce_all(tf.equal(hw, reference_hw)),
+                                  f"{name} must have the height and width of {reference}; got", hw, "and",
+                                  reference_hw))
         with tf.control_dependencies(checks):
-            checks.append(_assert(tf.reduce_all(tf.math.is_finite(inputs["target_pose_keypoints"])),
+            keypoints = inputs["target_pose_keypoints"]
+            checks.append(_assert(tf.reduce_all(tf.math.is_finite(keypoints)),
                                   "target_pose_keypoints must be finite (OpenPose writes undetected joints as "
                                   "0, 0, 0); found NaN or Inf"))
+        with tf.control_dependencies(checks):
+            checks.append(_assert(tf.logical_not(tf.reduce_any(tf.abs(keypoints[..., :2]) > MAX_KEYPOINT_COORD)),
+                                  f"target_pose_keypoints: x and y must be within +-{MAX_KEYPOINT_COORD:g} pixels "
+                                  "(docs/inputs.md); largest", tf.reduce_max(tf.abs(keypoints[..., :2]))))
         return checks
 
     # === Preprocessing and outputs ===
@@ -273,7 +295,8 @@ class ServingModule(tf.Module):
 
     def _serve_bytes(self, person_image, cloth_image, cloth_mask, person_parsing, target_pose_keypoints):
         batch = tf.shape(person_image)[0]
-        checks = [_assert(_tail_equals(target_pose_keypoints, (NUM_KEYPOINTS, 3)),
+        checks = [_assert(batch >= 1, "person_image: batch size must be at least 1, got", batch),
+                  _assert(_tail_equals(target_pose_keypoints, (NUM_KEYPOINTS, 3)),
                           f"target_pose_keypoints must have shape [batch, {NUM_KEYPOINTS}, 3] (OpenPose COCO-18 "
                           "joints x (x, y, confidence)), got shape", tf.shape(target_pose_keypoints))]
         for name, tensor in (("cloth_image", cloth_image), ("cloth_mask", cloth_mask),
@@ -283,10 +306,23 @@ class ServingModule(tf.Module):
                                   "and", batch))
         with tf.control_dependencies(checks):
             keypoints = tf.ensure_shape(target_pose_keypoints, [None, NUM_KEYPOINTS, 3])
-            person, keypoints = self._decode_batch(person_image, "person_image", "photo", keypoints)
-            cloth, _ = self._decode_batch(cloth_image, "cloth_image", "photo")
-            mask, _ = self._decode_batch(cloth_mask, "cloth_mask", "mask")
-            parsing, _ = self._decode_batch(person_parsing, "person_parsing", "labels")
+        # Checked before the per-image scaling too, so the limit means pixels of the sent photo.
+        in_range = _assert(tf.logical_not(tf.reduce_any(tf.abs(keypoints[..., :2]) > MAX_KEYPOINT_COORD)),
+                           f"target_pose_keypoints: x and y must be within +-{MAX_KEYPOINT_COORD:g} pixels "
+                           "(docs/inputs.md); largest", tf.reduce_max(tf.abs(keypoints[..., :2])))
+        with tf.control_dependencies([in_range]):
+            person, keypoints, person_hw = self._decode_batch(person_image, "person_image", "photo", keypoints)
+            cloth, _, cloth_hw = self._decode_batch(cloth_image, "cloth_image", "photo")
+            mask, _, mask_hw = self._decode_batch(cloth_mask, "cloth_mask", "mask")
+            parsing, _, parsing_hw = self._decode_batch(person_parsing, "person_parsing", "labels")
+        # Each image is resized on its own here, so the same-size rule is checked on the declared sizes.
+        same = [_assert(tf.reduce_all(tf.equal(parsing_hw, person_hw)),
+                        "person_parsing must have the height and width of person_image; got", parsing_hw, "and",
+                        person_hw),
+                _assert(tf.reduce_all(tf.equal(mask_hw, cloth_hw)),
+                        "cloth_mask must have the height and width of cloth_image; got", mask_hw, "and", cloth_hw)]
+        with tf.control_dependencies(same):
+            person = tf.identity(person)
         # Calls the traced array signature: the pipeline graph exists once in the
         # SavedModel (a function call), which halves export, load and warm-up time.
         return self.serve_arrays(person, cloth, mask, parsing, keypoints)
@@ -309,13 +345,14 @@ class ServingModule(tf.Module):
                 image = transforms.fit_image(image, h, w, method="nearest")
             else:
                 image = transforms.fit_image(image, h, w)
-            return image, transforms.scale_keypoints(points, size, h, w)
+            return image, transforms.scale_keypoints(points, size, h, w), size
 
         if keypoints is None:  # a placeholder per example keeps one map_fn signature
             keypoints = tf.zeros([tf.shape(encoded)[0], NUM_KEYPOINTS, 3], tf.float32)
         shape = {"photo": [h, w, 3], "mask": [h, w, 1], "labels": [h, w]}[kind]
         return tf.map_fn(decode, (encoded, keypoints), fn_output_signature=(
-            tf.TensorSpec(shape, tf.uint8), tf.TensorSpec([NUM_KEYPOINTS, 3], tf.float32)))
+            tf.TensorSpec(shape, tf.uint8), tf.TensorSpec([NUM_KEYPOINTS, 3], tf.float32),
+            tf.TensorSpec([2], tf.int32)))
 
 
 def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton", version: int = 1,
