@@ -80,7 +80,8 @@ def run(args) -> int:
         print(f"tfvton ablate: {err}", file=sys.stderr)
         return 2
 
-    from tfvton.data import DataError, MPVDataset
+    from tfvton.data import DataError
+    from tfvton.data.layouts import open_dataset
     from tfvton.inference.predictor import KerasPredictor
     from tfvton.metrics.evaluation import evaluate_predictor
     from tfvton.training import runner
@@ -100,7 +101,7 @@ def run(args) -> int:
                 runner.train(config, run_dir, data, stage=stage, verbose=0 if args.quiet else 1)
             train_seconds = time.perf_counter() - start
             predictor = KerasPredictor.from_run_dir(run_dir)
-            test = MPVDataset.from_config(args.data_root, args.pairs, "test", config.data, progress=False)
+            test = open_dataset(args.data_root, args.pairs, "test", config.data, progress=False)
             metrics = evaluate_predictor(predictor, test, limit=args.limit, progress=not args.quiet)
             (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
             results[name] = {"stages": list(stages), "overrides": list(VARIANTS[name][0]), "metrics": metrics,

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", required=True,
                         help="model: a run directory (trained or converted official), an exported SavedModel "
                              "directory or a .tflite file")
-    parser.add_argument("--data-root", required=True, help="MPV-layout dataset root")
+    parser.add_argument("--data-root", required=True, help="dataset root (MPV or VITON-HD layout, detected)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (source target cloth split); default DATA_ROOT/data_pair.txt")
     parser.add_argument("--split", default="test", choices=("test", "train"),
@@ -52,15 +52,15 @@ def make_scorer(args):
 
 
 def run(args) -> int:
-    from tfvton.data import DataError, MPVDataset
+    from tfvton.data import DataError
+    from tfvton.data.layouts import open_dataset
     from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_table
 
     try:
         # Data first: a bad pair list or file is reported before the model is loaded.
         config = read_source_config(args.run_dir)
-        dataset = MPVDataset.from_config(args.data_root, args.pairs, args.split, config.data,
-                                         progress=not args.quiet)
+        dataset = open_dataset(args.data_root, args.pairs, args.split, config.data, progress=not args.quiet)
         if not dataset.has_target:
             raise ValueError(f"{dataset.pairs_file}: a demo list (pose JSONs, no target photos) cannot be "
                              f"evaluated; give a list in `source target cloth split` form")

@@ -21,18 +21,19 @@ def run(args) -> int:
     import logging
     import sys
 
-    from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
+    from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
+    from tfvton.data.mpv import DataError
     from tfvton.data.tfrecords import write_tfrecords
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="data_pair.txt")
-        dataset = MPVDataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample,
-                             validate=args.validate)
+        dataset = open_dataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample,
+                               validate=args.validate)
         meta = write_tfrecords(dataset, args.out, shards=args.shards)
     except DataError as e:
         print(f"tfvton prepare: {e}", file=sys.stderr)
         return 1
-    print(f"wrote {meta['examples']} {mode} examples from {pairs} to {len(meta['shards'])} shard(s) in "
+    print(f"wrote {meta['examples']} {mode} examples from {dataset.pairs_file} to {len(meta['shards'])} shard(s) in "
           f"{args.out} ({meta['skipped']} bad pair(s) skipped)")
     return 0

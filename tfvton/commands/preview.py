@@ -20,17 +20,18 @@ def run(args) -> int:
     import sys
 
     from tfvton.commands.common import load_config_from_args
-    from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
+    from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
+    from tfvton.data.mpv import DataError
     from tfvton.data.preview import write_preview
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = load_config_from_args(args)
     try:
         pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
-        dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
+        dataset = open_dataset(args.data_root, pairs, mode, config.data)
         out = write_preview(dataset, args.out, n=args.n)
     except DataError as e:
         print(f"tfvton preview: {e}", file=sys.stderr)
         return 1
-    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {pairs})")
+    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {dataset.pairs_file})")
     return 0

@@ -103,16 +103,16 @@ def run(args) -> int:
             if mask_out is not None:
                 print(f"cloth mask computed with GrabCut: {mask_out}")
         else:
-            from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
+            from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
             from tfvton.inference.predictor import read_source_config
             from tfvton.inference.tryon import resize_notes_collapsed
 
             pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
             d = read_source_config(args.model).data  # files are checked against the model's geometry
             with resize_notes_collapsed():
-                dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
-                                     radius=d.pose_radius, shape_downsample=d.shape_downsample,
-                                     on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+                dataset = open_dataset(args.data_root, pairs, split, height=d.height, width=d.width,
+                                       radius=d.pose_radius, shape_downsample=d.shape_downsample,
+                                       on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
         from tfvton.inference.predictor import load_predictor
 
         predictor = load_predictor(args.model, num_threads=getattr(args, "threads", 2))
