@@ -100,6 +100,17 @@ def test_cli_writes_the_layout(tmp_path):
     assert (out / "train_pairs.txt").read_text() == "00000_00.jpg 00000_00.jpg\n00000_01.jpg 00000_01.jpg\n"
 
 
+def test_training_source_opens_the_vitonhd_layout(root):
+    from tfvton.config import load_config
+    from tfvton.training.inputs import MPVSource
+
+    data = MPVSource.from_config(root, load_config("smoke"))
+    # `train.pairs_file` (data_pair.txt) is not there: the layout's own train_pairs.txt is read.
+    assert type(data.mpv).__name__ == "VitonHDDataset" and data.mpv.pairs_file == root / "train_pairs.txt"
+    assert data.num_examples == (IDENTITIES - 1) * POSES
+
+
+@pytest.mark.slow  # builds, traces and checkpoints a stage trainer
 def test_one_gmm_step_trains_from_the_vitonhd_layout(root, tmp_path):
     import tensorflow as tf
 
@@ -108,8 +119,7 @@ def test_one_gmm_step_trains_from_the_vitonhd_layout(root, tmp_path):
     from tfvton.training.inputs import MPVSource
 
     config = tiny_config("train.steps=1", "train.checkpoint_every=1", "train.log_every=1", "train.image_every=0")
-    data = MPVSource.from_config(root, config)  # the MPV default list name falls back to train_pairs.txt
-    assert type(data.mpv).__name__ == "VitonHDDataset" and data.num_examples == (IDENTITIES - 1) * POSES
+    data = MPVSource.from_config(root, config)
     result = runner.train_stage(config, algorithm.STAGES["gmm"], tmp_path, data, tf.distribute.get_strategy(),
                                 verbose=0)
     assert result["steps"] == 1 and not result["skipped"]
