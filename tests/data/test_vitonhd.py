@@ -181,3 +181,17 @@ def test_prepare_records_decode_like_the_dataset(roots, tmp_path):
     first = next(iter(records.as_tf_dataset(batch_size=1)))
     for key, value in ds[0].items():
         np.testing.assert_array_equal(first[key][0].numpy(), value, err_msg=key)
+
+
+def test_commands_choose_the_mode_and_list_per_layout(roots):
+    from tfvton.data.layouts import choose_pairs_and_mode
+
+    mpv_root, vh_root = roots
+    # The try-on commands prefer the demo list: VITON-HD's unpaired test list; the others train.
+    assert choose_pairs_and_mode(vh_root, None, None, prefer="demo.txt") == (None, "demo")
+    assert choose_pairs_and_mode(vh_root, None, None, prefer="data_pair.txt") == (None, "train")
+    assert choose_pairs_and_mode(vh_root, "train_pairs.txt", None, prefer="demo.txt") == (Path("train_pairs.txt"),
+                                                                                          "train")
+    assert choose_pairs_and_mode(mpv_root, None, None, prefer="demo.txt") == (mpv_root / "demo.txt", "demo")
+    with pytest.raises(ValueError, match="layout.*Received: layout='vitonhd'"):
+        open_dataset(vh_root, layout="vitonhd")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def add_arguments(parser):
-    parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
+    parser.add_argument("--data-root", required=True, help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (default: data_pair.txt, or demo.txt in demo mode); looked up under "
                              "the root when not found as given")

@@ -5,7 +5,7 @@ from tfvton.commands.common import add_config_arguments
 
 
 def add_arguments(parser):
-    parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
+    parser.add_argument("--data-root", required=True, help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (default: demo.txt when present, else data_pair.txt)")
     parser.add_argument("--mode", choices=("train", "test", "demo"), default=None,

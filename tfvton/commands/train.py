@@ -20,7 +20,8 @@ from tfvton.training.strategy import STRATEGIES as STRATEGY_CHOICES
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
-    parser.add_argument("--data-root", required=True, help="MPV-layout dataset root (or a SynthMPV directory)")
+    parser.add_argument("--data-root", required=True,
+                        help="dataset root: MPV or VITON-HD layout (detected), or a SynthMPV directory")
     parser.add_argument("--run-dir", required=True,
                         help="run directory: config, checkpoints, weights, logs, sample grids (resumed if present)")
     parser.add_argument("--stage", choices=STAGE_CHOICES, default="all",

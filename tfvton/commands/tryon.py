@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the official-style strip: source, cloth, target pose, warped cloth, "
                              "source parsing, predicted parsing, coarse, final")
     group = parser.add_argument_group("MPV-layout input")
-    group.add_argument("--data-root", help="dataset root (images/, parse_cihp/, pose_coco/, cloth_image/, ...)")
+    group.add_argument("--data-root", help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     group.add_argument("--pairs", help="pair list (default: DATA_ROOT/demo.txt, else data_pair.txt)")
     group.add_argument("--split", choices=("test", "train", "demo"), default=None,
                        help="mode for the pair list (default: detected; a demo list has pose JSONs in column 2)")
