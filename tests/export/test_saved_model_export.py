@@ -156,6 +156,13 @@ def test_declared_size_and_byte_length_checked_before_decoding(exported):
         call(person_parsing=np.array([_encode(palette, "PNG")], dtype=object))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"cloth_mask: must be a PNG"):
         call(cloth_mask=np.array([_encode(raw["cloth_mask"][0, ..., 0], "JPEG")], dtype=object))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"person_image: declared image size .* at least 16x16"):
+        call(person_image=np.array([_encode(np.zeros((1, 1, 3), np.uint8), "PNG")], dtype=object))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"person_parsing must have the height and width of person_image"):
+        call(person_parsing=np.array([_encode(raw["person_parsing"][0, :, :48], "PNG")], dtype=object))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"batch size must be at least 1"):
+        signature(**{key: tf.constant(value[:0]) for key, value in _bytes_request(raw).items()})
 
 
 @pytest.mark.parametrize("change, message", [
@@ -169,7 +176,14 @@ def test_declared_size_and_byte_length_checked_before_decoding(exported):
      r"person_image must have shape \[batch, height, width, 3\]"),
     (lambda r: r.update(cloth_image=np.concatenate([r["cloth_image"]] * 2)),
      r"cloth_image: batch size differs from that of person_image"),
-], ids=["labels", "keypoint_count", "nan", "channels", "batch"])
+    (lambda r: r.update(person_parsing=r["person_parsing"][:, :, :48]),
+     r"person_parsing must have the height and width of person_image"),
+    (lambda r: r.update({key: value[:, :8, :8] for key, value in r.items() if key != "target_pose_keypoints"}),
+     r"height and width must be at least 16"),
+    (lambda r: r.update({key: value[:0] for key, value in r.items()}), r"batch size must be at least 1"),
+    (lambda r: r["target_pose_keypoints"].__setitem__((0, 4, 0), 1e6), r"x and y must be within \+-65536 pixels"),
+], ids=["labels", "keypoint_count", "nan", "channels", "batch", "parsing_size", "tiny", "empty_batch",
+        "far_keypoint"])
 def test_invalid_inputs_rejected_with_clear_message(exported, change, message):
     raw = raw_inputs(batch=1, seed=5)
     change(raw)

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import warnings
-from pathlib import Path
 from typing import Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
@@ -31,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from tfvton.data.formats import FormatError
 from tfvton.data.formats import keypoints as keypoint_formats
 from tfvton.data.formats import parsing as parsing_formats
-from tfvton.data.transforms import NUM_KEYPOINTS, NUM_LABELS
+from tfvton.data.labels import NUM_KEYPOINTS, NUM_LABELS
 
 logger = logging.getLogger(__name__)
 

@@ -33,15 +33,9 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-# CIHP label ids (see LABEL_NAMES). Public and stable: the network pipeline imports them.
-NUM_LABELS = 20
-NUM_KEYPOINTS = 18
-CLOTH_LABELS = (5, 6, 7)  # upper clothes, dress, coat
-FACE_LABELS = (1, 2, 4, 13)  # hat, hair, sunglasses, face
-KEEP_LABELS = tuple(i for i in range(NUM_LABELS) if i not in CLOTH_LABELS)  # the 17-channel parse
-LABEL_NAMES = ("background", "hat", "hair", "glove", "sunglasses", "upper_clothes", "dress", "coat",
-               "socks", "pants", "jumpsuits", "scarf", "skirt", "face", "left_arm", "right_arm",
-               "left_leg", "right_leg", "left_shoe", "right_shoe")
+# The label and keypoint constants live in `tfvton.data.labels` (importable without TensorFlow).
+from tfvton.data.labels import (CLOTH_LABELS, FACE_LABELS, KEEP_LABELS, LABEL_NAMES,
+                                NUM_KEYPOINTS, NUM_LABELS)
 
 # Pillow's fixed-point resampling precision for 8-bit images (Resample.c: 32 - 8 - 2).
 _PIL_PRECISION_BITS = 22

@@ -15,7 +15,7 @@ from PIL import Image
 
 from tfvton.data import raw_io
 from tfvton.data.cloth_mask import mask_for_cloth
-from tfvton.data.transforms import NUM_KEYPOINTS
+from tfvton.data.labels import NUM_KEYPOINTS
 
 __all__ = ["read_single"]
 

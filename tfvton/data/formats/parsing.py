@@ -29,7 +29,7 @@ from typing import Tuple
 import numpy as np
 
 from tfvton.data.formats import PARSING_FORMATS, FormatError
-from tfvton.data.transforms import NUM_LABELS
+from tfvton.data.labels import NUM_LABELS
 
 __all__ = ["FORMATS", "CIHP_PALETTE", "LIP_TO_CIHP", "ATR_TO_CIHP", "ids_to_cihp", "colours_to_cihp"]
 
