@@ -17,6 +17,7 @@ def vitonhd_root(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow  # loads the model twice; the reader itself is tested fast in tests/data
 def test_evaluate_and_tryon_read_the_vitonhd_layout(vitonhd_root, smoke_run_dir, tmp_path, capsys):
     out = tmp_path / "metrics.json"
     assert main(["evaluate", "--run-dir", str(smoke_run_dir), "--data-root", str(vitonhd_root), "--json", str(out),
