@@ -107,3 +107,21 @@ def test_tryon_needs_one_input_form(smoke_run_dir, tmp_path, capsys):
     assert "--parsing" in capsys.readouterr().err
     assert main(["tryon", "--model", str(tmp_path / "nothing"), "--data-root", str(tmp_path)]) == 1
     assert str(tmp_path / "nothing") in capsys.readouterr().err
+
+
+
+@pytest.mark.slow
+def test_tryon_reads_other_formats_and_says_what_it_detected(mpv_root, smoke_run_dir, tmp_path, capsys):
+    """A colour-rendered parsing and a 0/1 mask run end to end; auto-detection is printed.
+
+    That they read as the MPV files do is checked without a model in tests/data/test_raw_io.py.
+    """
+    args = _single_args(mpv_root)
+    stem = "1LJ21D005-G11@10=person_half_front"
+    args[args.index("--parsing") + 1] = str(mpv_root / "parse_cihp" / f"{stem}_vis.png")
+    mask = np.asarray(Image.open(mpv_root / "cloth_mask" / "CO121D08G-O11@10=cloth_front_mask.png")) // 255
+    Image.fromarray(mask.astype(np.uint8)).save(tmp_path / "mask01.png")
+    args += ["--cloth-mask", str(tmp_path / "mask01.png")]
+    assert main(["tryon", "--model", str(smoke_run_dir), "--out", str(tmp_path / "b")] + args) == 0
+    out = capsys.readouterr().out
+    assert "colour rendering in the CIHP/LIP palette" in out and "OpenPose COCO-18" in out

@@ -159,3 +159,27 @@ def test_grabcut_runs_on_a_downscaled_copy_and_refuses_tiny_or_empty_results(tmp
     Image.fromarray(np.full((64, 48, 3), 255, np.uint8)).save(tmp_path / "blank.png")
     with pytest.raises(DataError, match=r"blank.png: GrabCut"):
         read_single(**{**files, "cloth": tmp_path / "blank.png", "cloth_mask": None})
+
+
+def test_other_formats_of_the_real_samples_read_as_the_mpv_files(mpv_root, tmp_path):
+    """A colour parsing, a BODY_25 target pose and a 0/1 mask give exactly the raw inputs of the MPV files."""
+    stem, cloth = "1LJ21D005-G11@10=person_half_front", "CO121D08G-O11@10=cloth_front"
+    files = {"person": mpv_root / "images" / f"{stem}.jpg", "parsing": mpv_root / "parse_cihp" / f"{stem}.png",
+             "pose": mpv_root / "pose_coco" / f"{stem}_keypoints.json",
+             "target_pose": mpv_root / "pose_coco" / "AD121D0G7-A11@10=person_half_front_keypoints.json",
+             "cloth": mpv_root / "cloth_image" / f"{cloth}.jpg",
+             "cloth_mask": mpv_root / "cloth_mask" / f"{cloth}_mask.png"}
+    reference = read_single(**files)
+    coco18 = np.asarray(json.loads(files["target_pose"].read_text())["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
+    body25 = np.zeros((25, 3))
+    body25[[0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]] = coco18
+    body25[8] = (coco18[8] + coco18[11]) / 2  # mid hip, dropped
+    mask = np.asarray(Image.open(files["cloth_mask"])) // 255
+    Image.fromarray(mask.astype(np.uint8)).save(tmp_path / "mask01.png")
+    notes = []
+    other = read_single(**{**files, "parsing": mpv_root / "parse_cihp" / f"{stem}_vis.png",
+                           "target_pose": _pose(tmp_path / "body25.json", body25),
+                           "cloth_mask": tmp_path / "mask01.png"}, log=notes.append)
+    for key, value in reference.items():
+        assert np.array_equal(other[key], value), key
+    assert any("BODY_25" in note for note in notes) and any("colour rendering" in note for note in notes)

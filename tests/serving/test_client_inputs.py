@@ -68,3 +68,15 @@ def test_colour_rendering_reads_as_its_label_map_and_wrong_files_are_named(mpv_r
     args[1] = np.full((256, 192), 20, np.uint8)
     with pytest.raises(DataError, match=r"person parsing: CIHP label ids must be within 0-19; found \[20\]"):
         inputs.build_request(*args)
+
+
+def test_client_command_reads_files_as_tryon_does_before_connecting(mpv_root, tmp_path, capsys):
+    from tfvton.cli import main
+
+    files = {key: str(path) for key, path in _sample(mpv_root).items()}
+    args = ["client", "--rest", "http://127.0.0.1:9", "--person", files["person"], "--parsing", files["parsing_vis"],
+            "--target-pose", files["target_pose"], "--cloth", files["cloth"], "--out", str(tmp_path / "o.png"),
+            "--parsing-format", "cihp"]
+    assert main(args) == 1  # refused by the reader: no connection attempted
+    err = capsys.readouterr().err
+    assert files["parsing_vis"] in err and "not a label map" in err and "docs/inputs.md" in err

@@ -13,13 +13,10 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from tfvton.data.formats.parsing import CIHP_PALETTE
+
 # The official colour map (utils/transforms.py `label_colours`), one RGB per CIHP id.
-LABEL_COLOURS = np.array([
-    (0, 0, 0), (128, 0, 0), (255, 0, 0), (0, 85, 0), (170, 0, 51),  # background, hat, hair, glove, sunglasses
-    (255, 85, 0), (0, 0, 85), (0, 119, 221), (85, 85, 0), (0, 85, 85),  # upper clothes, dress, coat, socks, pants
-    (85, 51, 0), (52, 86, 128), (0, 128, 0), (0, 0, 255), (51, 170, 221),  # jumpsuits, scarf, skirt, face, l-arm
-    (0, 255, 255), (85, 255, 170), (170, 255, 85), (255, 255, 0), (255, 170, 0),  # r-arm, l-leg, r-leg, l/r-shoe
-], dtype=np.uint8)
+LABEL_COLOURS = CIHP_PALETTE
 
 # OpenPose COCO-18 limbs (joint index pairs) and joint colours, as drawn by OpenPose.
 LIMBS = ((1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12),

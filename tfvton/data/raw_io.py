@@ -56,9 +56,9 @@ POSE_FORMATS = ("auto",) + keypoint_formats.FORMATS
 _POSE_NAMES = {"coco18": "OpenPose COCO-18", "body25": "OpenPose BODY_25 (mapped to COCO-18)",
                "coco17": "COCO-17 keypoints (mapped to COCO-18, neck from the shoulders)",
                "mediapipe33": "MediaPipe 33 landmarks (mapped to COCO-18, neck from the shoulders)"}
-_PARSING_NAMES = {"cihp": "CIHP label ids", "lip": "LIP label ids (mapped to CIHP)",
-                  "atr": "ATR label ids (mapped to CIHP)",
-                  "vis": "a colour rendering in the CIHP/LIP palette (mapped to CIHP ids)"}
+_PARSING_NAMES = {"cihp": "CIHP label ids", "lip": "LIP label ids, mapped to CIHP",
+                  "atr": "ATR label ids, mapped to CIHP",
+                  "vis": "a colour rendering in the CIHP/LIP palette, mapped to CIHP ids"}
 
 Source = Union[str, os.PathLike, np.ndarray]
 Log = Optional[Callable[[str], None]]
@@ -270,7 +270,7 @@ def read_parsing(source: Source, what: str = "person parsing", fmt: str = "auto"
     except FormatError as e:
         raise DataError(where, f"{what}: {e}") from None
     if fmt == "auto":
-        _note(log, f"{where}: {what} read as {_PARSING_NAMES[chosen]}, from a {kind} image")
+        _note(log, f"{where}: {what} read as {_PARSING_NAMES[chosen]} ({kind} image)")
     return labels
 
 

@@ -44,7 +44,11 @@ and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 
 Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
 and what was expected (shapes, batch sizes, label range, keypoint count,
-NaN/Inf, byte length, declared size, format).
+NaN/Inf, byte length, declared size, format). The rules and numbers are the
+input contract of docs/inputs.md, shared with the CLI's reader
+(`tfvton.data.raw_io`): batch >= 1, every side >= 16, at most `max_image_pixels`,
+the parsing of the photo's size and the mask of the cloth's, keypoints within
++-65536 pixels.
 """
 from __future__ import annotations
 

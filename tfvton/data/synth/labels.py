@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfvton.data.formats.parsing import CIHP_PALETTE
+
 BACKGROUND = 0
 HAIR = 2
 UPPER_CLOTHES = 5
@@ -28,12 +30,7 @@ SYNTH_LABELS = (BACKGROUND, HAIR, UPPER_CLOTHES, PANTS, TORSO_SKIN, FACE,
                 LEFT_ARM, RIGHT_ARM, LEFT_LEG, RIGHT_LEG, LEFT_SHOE, RIGHT_SHOE)
 
 # The 20-entry CIHP colour map of the official `utils/transforms.py` (the `_vis.png` files).
-CIHP_COLOURS = np.array([
-    (0, 0, 0), (128, 0, 0), (255, 0, 0), (0, 85, 0), (170, 0, 51), (255, 85, 0),
-    (0, 0, 85), (0, 119, 221), (85, 85, 0), (0, 85, 85), (85, 51, 0),
-    (52, 86, 128), (0, 128, 0), (0, 0, 255), (51, 170, 221), (0, 255, 255),
-    (85, 255, 170), (170, 255, 85), (255, 255, 0), (255, 170, 0),
-], dtype=np.uint8)
+CIHP_COLOURS = CIHP_PALETTE
 
 # OpenPose COCO-18 order (pose_keypoints_2d), person's own left/right.
 KEYPOINT_NAMES = ("nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow",
