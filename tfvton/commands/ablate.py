@@ -76,7 +76,7 @@ def run(args) -> int:
     configs = {name: load_config(args.config, base + list(VARIANTS[name][0])) for name in names}
 
     configure_threads(args.threads)
-    from tfvton.data import MPVDataset
+    from tfvton.data.layouts import open_dataset
     from tfvton.inference.predictor import KerasPredictor
     from tfvton.metrics.evaluation import evaluate_predictor
     from tfvton.training import runner
@@ -96,7 +96,7 @@ def run(args) -> int:
             runner.train(config, run_dir, data, stage=stage, verbose=0 if args.quiet else 1)
         train_seconds = time.perf_counter() - start
         predictor = KerasPredictor.from_run_dir(run_dir)
-        test = MPVDataset.from_config(args.data_root, args.pairs, "test", config.data, progress=False)
+        test = open_dataset(args.data_root, args.pairs, "test", config.data, progress=False)
         metrics = evaluate_predictor(predictor, test, limit=args.limit, progress=not args.quiet)
         (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         results[name] = {"stages": list(stages), "overrides": list(VARIANTS[name][0]), "metrics": metrics,

@@ -19,7 +19,7 @@ HELP = "Compute SSIM / mask-SSIM / L1 / PSNR (and IS / mask-IS) of a model and t
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
-    parser.add_argument("--data-root", required=True, help="MPV-layout dataset root")
+    parser.add_argument("--data-root", required=True, help="dataset root (MPV or VITON-HD layout, detected)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (source target cloth split); default DATA_ROOT/data_pair.txt")
     parser.add_argument("--split", default="test", choices=("test", "train"),
@@ -54,7 +54,8 @@ def make_scorer(args):
 
 
 def run(args) -> int:
-    from tfvton.data import DataError, MPVDataset
+    from tfvton.data import DataError
+    from tfvton.data.layouts import open_dataset
     from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_table
 
@@ -62,8 +63,7 @@ def run(args) -> int:
     # Data first: a bad pair list or file is reported before the model is loaded. Input errors reach
     # tfvton.cli.main: one line on stderr, exit 1.
     config = read_source_config(args.model)
-    dataset = MPVDataset.from_config(args.data_root, args.pairs, args.split, config.data,
-                                     progress=not args.quiet)
+    dataset = open_dataset(args.data_root, args.pairs, args.split, config.data, progress=not args.quiet)
     if not dataset.has_target:
         raise DataError(dataset.pairs_file, "a demo list (pose JSONs, no target photos) cannot be evaluated; "
                                             "give a list in `source target cloth split` form")

@@ -7,7 +7,7 @@ HELP = "Write sharded TFRecords from an MPV-layout dataset."
 
 
 def add_arguments(parser):
-    parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
+    parser.add_argument("--data-root", required=True, help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (default: data_pair.txt, or demo.txt in demo mode); looked up under "
                              "the root when not found as given")
@@ -24,14 +24,14 @@ def add_arguments(parser):
 def run(args) -> int:
     import logging
 
-    from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
+    from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
     from tfvton.data.tfrecords import write_tfrecords
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Data errors reach tfvton.cli.main: one line on stderr, exit 1.
     pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="data_pair.txt")
-    dataset = MPVDataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample, validate=args.validate)
+    dataset = open_dataset(args.data_root, pairs, mode, on_bad_sample=args.on_bad_sample, validate=args.validate)
     meta = write_tfrecords(dataset, args.out, shards=args.shards)
-    print(f"wrote {meta['examples']} {mode} examples from {pairs} to {len(meta['shards'])} shard(s) in "
+    print(f"wrote {meta['examples']} {mode} examples from {dataset.pairs_file} to {len(meta['shards'])} shard(s) in "
           f"{args.out} ({meta['skipped']} bad pair(s) skipped)")
     return 0

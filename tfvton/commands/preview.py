@@ -7,7 +7,7 @@ HELP = "Write a PNG grid of dataset samples to check the data by eye."
 
 
 def add_arguments(parser):
-    parser.add_argument("--data-root", required=True, help="dataset root (images/, parse_cihp/, pose_coco/, ...)")
+    parser.add_argument("--data-root", required=True, help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     parser.add_argument("--pairs", default=None,
                         help="pair list (default: demo.txt when present, else data_pair.txt)")
     parser.add_argument("--mode", choices=("train", "test", "demo"), default=None,
@@ -25,12 +25,12 @@ def run(args) -> int:
     # Config and data errors reach tfvton.cli.main: one line on stderr, exit 1. The config
     # first: a bad one is reported before TensorFlow loads.
     config = load_config_from_args(args)
-    from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
+    from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
     from tfvton.data.preview import write_preview
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
-    dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
+    dataset = open_dataset(args.data_root, pairs, mode, config.data)
     out = write_preview(dataset, args.out, n=args.n)
-    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {pairs})")
+    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {dataset.pairs_file})")
     return 0

@@ -1,4 +1,4 @@
-"""`tfvton synth`: write a SynthMPV dataset in the MPV layout (numpy/OpenCV/PIL only, no TensorFlow)."""
+"""`tfvton synth`: write a SynthMPV dataset in the MPV or VITON-HD layout (numpy/OpenCV/PIL only, no TensorFlow)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import re
 
 from tfvton.commands.common import int_at_least, non_negative_int
 
-HELP = "Generate a SynthMPV dataset in the MPV layout."
+HELP = "Generate a SynthMPV dataset in the MPV (or VITON-HD) layout."
 
 
 def _size(text: str):
@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="processes; 0 = one per core (default: 0); the output does not depend on it")
     parser.add_argument("--test-fraction", type=_fraction, default=0.1,
                         help="share of identities held out as the unseen test split (default: 0.1)")
+    parser.add_argument("--layout", choices=("mpv", "viton-hd"), default="mpv",
+                        help="folder layout to write: MPV's (default) or the public VITON-HD release's")
     parser.add_argument("--no-vis", action="store_true", help="skip the parse_cihp/*_vis.png colour renderings")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first identities here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -52,14 +54,17 @@ def run(args: argparse.Namespace) -> int:
 
     meta = generate(args.out, identities=args.identities, poses_per_identity=args.poses_per_identity,
                     size=args.size, seed=args.seed, workers=args.workers, test_fraction=args.test_fraction,
-                    vis=not args.no_vis, progress=not args.quiet)
+                    vis=not args.no_vis, progress=not args.quiet, layout=args.layout)
     counts = meta["counts"]
     seconds = meta["seconds"]
     print(f"tfvton synth: wrote {meta['persons']} persons of {meta['identities']} identities "
           f"({meta['height']}x{meta['width']}) to {args.out} in {seconds:.1f} s "
           f"({meta['persons'] / max(seconds, 1e-9):.0f} persons/s); "
-          f"{counts['train_pairs']} train pairs, {counts['test_pairs']} test pairs, {counts['demo']} demo triplets")
-    if args.sheet:
+          f"{counts['train_pairs']} train pairs, {counts['test_pairs']} test pairs, {counts['demo']} demo triplets"
+          + (" (VITON-HD layout)" if args.layout == "viton-hd" else ""))
+    if args.sheet and args.layout == "viton-hd":
+        print("tfvton synth: --sheet reads the MPV layout; no contact sheet written", file=sys.stderr)
+    elif args.sheet:
         from tfvton.data.synth.sheet import save_contact_sheet
 
         print(f"tfvton synth: contact sheet {save_contact_sheet(args.out, args.sheet)}")

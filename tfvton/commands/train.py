@@ -22,7 +22,8 @@ HELP = "Train the networks by stages (Algorithm 1) in a run directory."
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
-    parser.add_argument("--data-root", required=True, help="MPV-layout dataset root (or a SynthMPV directory)")
+    parser.add_argument("--data-root", required=True,
+                        help="dataset root: MPV or VITON-HD layout (detected), or a SynthMPV directory")
     parser.add_argument("--run-dir", required=True,
                         help="run directory: config, checkpoints, weights, logs, sample grids (resumed if present)")
     parser.add_argument("--stage", choices=STAGE_CHOICES, default="all",

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the official-style strip: source, cloth, target pose, warped cloth, "
                              "source parsing, predicted parsing, coarse, final")
     group = parser.add_argument_group("MPV-layout input")
-    group.add_argument("--data-root", help="dataset root (images/, parse_cihp/, pose_coco/, cloth_image/, ...)")
+    group.add_argument("--data-root", help="dataset root, MPV or VITON-HD layout (detected from its folders)")
     group.add_argument("--pairs", help="pair list (default: DATA_ROOT/demo.txt, else data_pair.txt)")
     group.add_argument("--split", choices=("test", "train", "demo"), default=None,
                        help="mode for the pair list (default: detected; a demo list has pose JSONs in column 2)")
@@ -99,14 +99,14 @@ def run(args) -> int:
         if mask_out is not None:
             print(f"cloth mask computed with GrabCut: {mask_out}")
     else:
-        from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
+        from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
         from tfvton.inference.predictor import read_source_config
         from tfvton.inference.tryon import resize_notes_collapsed
 
         pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
         d = read_source_config(args.model).data  # files are checked against the model's geometry
         with resize_notes_collapsed():
-            dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
+            dataset = open_dataset(args.data_root, pairs, split, height=d.height, width=d.width,
                                  radius=d.pose_radius, shape_downsample=d.shape_downsample,
                                  on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
     from tfvton.inference.predictor import load_predictor

@@ -1,6 +1,7 @@
-"""The data layer: the one raw-input reader, the MPV layout, the one preprocessing, TFRecords, previews.
+"""The data layer: the one raw-input reader, the dataset layouts (MPV, VITON-HD), the one preprocessing,
+TFRecords, previews.
 
-    from tfvton.data import MPVDataset, DataError, transforms
+    from tfvton.data import MPVDataset, VitonHDDataset, open_dataset, DataError, transforms
 
 Attributes are imported lazily, so `import tfvton.data.synth` (numpy / PIL only)
 does not pay for TensorFlow.
@@ -9,17 +10,21 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["MPVDataset", "DataError", "PairFiles", "MPVRecords", "write_tfrecords", "transforms",
-           "mpv", "tfrecords", "preview", "raw_io", "formats", "tryon_inputs"]
+__all__ = ["MPVDataset", "VitonHDDataset", "open_dataset", "DataError", "PairFiles", "MPVRecords",
+           "write_tfrecords", "transforms", "mpv", "vitonhd", "layouts", "tfrecords", "preview", "raw_io",
+           "formats", "tryon_inputs"]
 
 _ATTRIBUTES = {
     "MPVDataset": "tfvton.data.mpv",
     "DataError": "tfvton.errors",
     "PairFiles": "tfvton.data.mpv",
+    "VitonHDDataset": "tfvton.data.vitonhd",
+    "open_dataset": "tfvton.data.layouts",
     "MPVRecords": "tfvton.data.tfrecords",
     "write_tfrecords": "tfvton.data.tfrecords",
 }
-_MODULES = ("transforms", "mpv", "tfrecords", "preview", "raw_io", "formats", "tryon_inputs")
+_MODULES = ("transforms", "mpv", "vitonhd", "layouts", "tfrecords", "preview", "raw_io", "formats",
+            "tryon_inputs")
 
 
 def __getattr__(name):

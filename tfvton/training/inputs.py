@@ -57,10 +57,10 @@ def sample_batch(dataset, size: int = 4):
 
 
 class MPVSource:
-    """Training data from an MPV-layout directory (`tfvton.data.MPVDataset`).
+    """Training data from a dataset directory (MPV or VITON-HD layout, `tfvton.data.layouts`).
 
     Args:
-        dataset: an `MPVDataset` in train mode.
+        dataset: an `MPVDataset` or `VitonHDDataset` in train mode.
         seed: shuffle seed.
     """
 
@@ -70,9 +70,14 @@ class MPVSource:
 
     @classmethod
     def from_config(cls, root, config, pairs_file=None, mode: str = "train"):
-        from tfvton.data import MPVDataset
+        from pathlib import Path
 
-        mpv = MPVDataset.from_config(root, pairs_file or config.train.pairs_file, mode, config.data)
+        from tfvton.data.layouts import detect_layout, open_dataset
+
+        default = config.train.pairs_file
+        if detect_layout(root) == "viton-hd" and not (Path(root) / default).is_file():
+            default = None  # the MPV list name: VITON-HD's own default (train_pairs.txt) applies
+        mpv = open_dataset(root, pairs_file or default, mode, config.data)
         return cls(mpv, config.train.seed)
 
     @property

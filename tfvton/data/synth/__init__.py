@@ -8,7 +8,8 @@ parsing of every render, OpenPose COCO-18 keypoints, and the in-shop garment
 Modules: `identity` (who), `garment` (in-shop garment: shape, texture, mask),
 `pose` (skeleton sampling), `render` (back-to-front rendering with labels),
 `raster` (aliasing-free part maps, homographies), `writer` (the MPV files),
-`sheet` (a contact sheet for people to look at).
+`vitonhd_writer` (the same renders in the VITON-HD layout), `sheet` (a contact sheet for
+people to look at).
 
 Determinism: identity `i` draws from `SeedSequence(seed, spawn_key=(i,))` and
 its pose `k` from `spawn_key=(i, k)`, so files do not depend on the number of
@@ -31,6 +32,7 @@ import numpy as np
 GENERATOR = "tfvton.data.synth"
 VERSION = "1.0"
 DEFAULT_TEST_FRACTION = 0.1
+LAYOUTS = ("mpv", "viton-hd")
 
 __all__ = ["generate", "make_identity", "render_identity", "GENERATOR", "VERSION"]
 
@@ -74,9 +76,15 @@ def _write_identity(task: Tuple) -> Dict:
     """Worker: renders identity `index` and writes its files; returns its metadata record."""
     from tfvton.data.synth import writer
 
-    root, index, seed, poses, height, width, split, vis = task
+    root, index, seed, poses, height, width, split, vis, layout = task
     root = Path(root)
     identity, garment, renders = render_identity(index, seed, poses, height, width)
+    if layout == "viton-hd":
+        from tfvton.data.synth import vitonhd_writer
+
+        persons = vitonhd_writer.write_identity(root, split, index, garment, renders)
+        return {"name": identity.name, "split": split, "cloth": persons[0]["image"], "persons": persons,
+                **identity.summary()}
     cloth = writer.cloth_stem(identity.name)
     writer.write_cloth(root, cloth, garment.image, garment.mask)
     persons = []
@@ -103,8 +111,8 @@ def _split(identities: int, test_fraction: float) -> Sequence[str]:
 def generate(out_dir: Union[str, Path], identities: int = 200, poses_per_identity: int = 3,
              size: Tuple[int, int] = (256, 192), seed: int = 0, workers: int = 1,
              test_fraction: float = DEFAULT_TEST_FRACTION, vis: bool = True,
-             progress: bool = False) -> Dict:
-    """Writes a SynthMPV dataset in the MPV layout.
+             progress: bool = False, layout: str = "mpv") -> Dict:
+    """Writes a SynthMPV dataset in the MPV layout (or the VITON-HD one).
 
     Args:
         out_dir: dataset root (created; existing files of the same names are overwritten).
@@ -116,6 +124,7 @@ def generate(out_dir: Union[str, Path], identities: int = 200, poses_per_identit
         test_fraction: share of identities held out as the test split (the last ones).
         vis: also write `parse_cihp/<person>_vis.png` colour renderings.
         progress: show a tqdm progress bar.
+        layout: `mpv` (`writer`) or `viton-hd` (`vitonhd_writer`); the renders are the same.
     Returns:
         The metadata written to `synthmpv.json` (counts, seed, per-identity records),
         plus `seconds` (wall time, not written).
@@ -134,10 +143,18 @@ def generate(out_dir: Union[str, Path], identities: int = 200, poses_per_identit
         raise ValueError(f"generate: seed must be >= 0. Received: seed={seed}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"generate: test_fraction must be in (0, 1). Received: test_fraction={test_fraction}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"generate: layout must be one of {', '.join(LAYOUTS)}. Received: layout={layout!r}")
+    if layout == "viton-hd":
+        from tfvton.data.synth import vitonhd_writer as writer
     root = Path(out_dir)
-    writer.make_dirs(root)
     splits = _split(identities, test_fraction)
-    tasks = [(str(root), i, int(seed), poses_per_identity, height, width, splits[i], vis)
+    if layout == "viton-hd":
+        for split in sorted(set(splits)):
+            writer.make_dirs(root, split)
+    else:
+        writer.make_dirs(root)
+    tasks = [(str(root), i, int(seed), poses_per_identity, height, width, splits[i], vis, layout)
              for i in range(identities)]
     workers = workers or os.cpu_count() or 1
     workers = max(1, min(workers, identities))
@@ -178,7 +195,7 @@ def generate(out_dir: Union[str, Path], identities: int = 200, poses_per_identit
         "generator": GENERATOR, "version": VERSION, "seed": int(seed), "height": height, "width": width,
         "identities": identities, "poses": poses_per_identity, "persons": identities * poses_per_identity,
         "test_fraction": test_fraction, "labels": list(labels.SYNTH_LABELS), "counts": counts,
-        "records": records,
+        "records": records, **({"layout": layout} if layout != "mpv" else {}),
     }
     writer.write_metadata(root, meta)
     meta = dict(meta)
