@@ -19,6 +19,8 @@ COMMANDS = {
     "preview": ("preview", "Write a PNG grid of dataset samples to check the data by eye."),
     "train": ("train", "Train the networks by stages (Algorithm 1)."),
     "tryon": ("tryon", "Run the try-on pipeline on an MPV root or on single files."),
+    "pose": ("pose", "Compute OpenPose COCO-18 keypoints from photos (BlazePose)."),
+    "models": ("models", "Fetch the pose models (BlazePose, selfie segmentation) into the cache."),
     "evaluate": ("evaluate", "Compute SSIM / IS on a test split."),
     "export": ("export", "Export SavedModel (TF-Serving) and TFLite models."),
     "client": ("client", "Send a try-on request to a TF-Serving server (gRPC or REST)."),

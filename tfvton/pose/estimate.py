@@ -39,13 +39,17 @@ class PoseEstimator:
             return None
         return self.landmarker(image, self.detector.roi(detections[0]))
 
-    def keypoints(self, photo: PhotoLike, threshold: float = VISIBILITY_THRESHOLD) -> np.ndarray:
+    def keypoints(self, photo: PhotoLike, threshold: float = VISIBILITY_THRESHOLD,
+                  name: Optional[str] = None) -> np.ndarray:
         """OpenPose COCO-18 keypoints (18, 3) of the person in `photo` (a path or uint8 RGB array).
+
+        `name` is the file named in errors (default: the path, or "<array>").
 
         Raises:
             DataError: no person found in the photo.
         """
-        image, name = _as_image(photo)
+        image, default_name = _as_image(photo)
+        name = name or default_name
         found = self.landmarks(image)
         if found is None:
             raise DataError(name, "no person detected in the photo (BlazePose found no body); "
