@@ -7,8 +7,10 @@ Model: a run directory (`tfvton train`), a converted official checkpoint
 Inputs, either
 - an MPV-layout root and a pair list: `--data-root D [--pairs demo.txt]`
   (demo lists: `person target_pose.json cloth split`; train/test lists work too), or
-- single files: `--person IMG --parsing PNG --pose JSON --target-pose JSON
-  --cloth IMG [--cloth-mask PNG]` (the mask is computed with GrabCut when absent).
+- single files: `--person IMG --parsing PNG [--pose JSON] --target-pose JSON|IMG
+  --cloth IMG [--cloth-mask PNG]` (the mask is computed with GrabCut when absent;
+  the pose is computed from the person photo when absent, and a target-pose
+  photo's pose is computed and mapped into the person's frame: `tfvton.pose`).
 
 Writes `OUT/<person>__<cloth>.png` (the try-on at the model size) and with
 `--grid` the official-style strip `OUT/<person>__<cloth>_grid.png`.
@@ -43,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     single = parser.add_argument_group("single-file input")
     single.add_argument("--person", help="person photo (JPEG/PNG)")
     single.add_argument("--parsing", help="CIHP label map of the person (PNG, ids 0-19)")
-    single.add_argument("--pose", help="OpenPose COCO-18 JSON of the person")
-    single.add_argument("--target-pose", help="OpenPose COCO-18 JSON of the target pose (person photo frame)")
+    single.add_argument("--pose", help="OpenPose COCO-18 JSON of the person (default: computed from the photo)")
+    single.add_argument("--target-pose", help="OpenPose COCO-18 JSON of the target pose (person photo frame), or a "
+                                              "photo of someone in that pose (.jpg/.png: pose computed and mapped)")
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     single.add_argument("--output", help="output image path (single-file mode; default OUT/<person>__<cloth>.png)")
@@ -59,9 +62,9 @@ def _check_mode(args) -> str:
     if args.data_root:
         return "mpv"
     if not given:
-        raise ValueError("no input: give --data-root D [--pairs F], or --person --parsing --pose --target-pose "
+        raise ValueError("no input: give --data-root D [--pairs F], or --person --parsing [--pose] --target-pose "
                          "--cloth [--cloth-mask]")
-    missing = ["--" + name.replace("_", "-") for name in SINGLE if not getattr(args, name)]
+    missing = ["--" + name.replace("_", "-") for name in SINGLE if not getattr(args, name) and name != "pose"]
     if missing:
         raise ValueError(f"single-file mode needs {', '.join(missing)} as well")
     return "single"
@@ -84,8 +87,15 @@ def run(args) -> int:
             out_dir = Path(args.out)
             stem = output_stem(args.person, args.cloth)
             mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
-            raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
+            from tfvton.pose.segmentation import parsing_mismatch_warning
+            from tfvton.pose.tryon_inputs import resolve_poses
+
+            pose, target_pose = resolve_poses(args.person, args.pose, args.target_pose, out_dir)
+            raw = read_single(args.person, args.parsing, pose, target_pose, args.cloth,
                               args.cloth_mask, mask_out=mask_out)
+            warning = parsing_mismatch_warning(raw["person_image"], raw["person_parsing"], args.person, args.parsing)
+            if warning:
+                print(warning, file=sys.stderr)
             if mask_out is not None:
                 print(f"cloth mask computed with GrabCut: {mask_out}")
         else:

@@ -18,8 +18,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 from tfvton.pose import cache
 
-__all__ = ["PersonSegmenter", "mask_iou", "ParsingCheck", "check_parsing_matches_photo", "MISMATCH_IOU",
-           "MISMATCH_WARNING"]
+__all__ = ["PersonSegmenter", "mask_iou", "ParsingCheck", "check_parsing_matches_photo", "parsing_mismatch_warning",
+           "MISMATCH_IOU", "MISMATCH_WARNING"]
 
 INPUT_SIZE = 256
 MASK_THRESHOLD = 0.5
@@ -103,3 +103,14 @@ def check_parsing_matches_photo(image: np.ndarray, labels: np.ndarray, segmenter
     if labels.shape[:2] != (height, width):
         labels = cv2.resize(labels.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
     return ParsingCheck(mask_iou(segmenter.mask(image), labels > 0), threshold)
+
+
+def parsing_mismatch_warning(image: np.ndarray, labels: np.ndarray, photo_name: str = "the photo",
+                             parsing_name: str = "the parsing") -> Optional[str]:
+    """The "parsing does not match the photo" warning, or None (also None when the model is not cached).
+
+    The check is a convenience: without the cached model it is skipped rather than failing the try-on.
+    """
+    if not cache.models_present(("selfie_segmentation",)):
+        return None
+    return check_parsing_matches_photo(image, labels).warning(parsing_name, photo_name)
