@@ -45,13 +45,15 @@ def test_tryon_from_photos_only(mpv_root, smoke_run_dir, pose_models, tmp_path, 
     assert target[1, 2] > 0 and np.linalg.norm(target[1, :2] - computed[1, :2]) < 0.1 * 256
 
 
-def test_tryon_warns_when_the_parsing_belongs_to_another_photo(mpv_root, smoke_run_dir, pose_models, tmp_path,
-                                                               capsys):
+def test_tryon_warns_when_the_parsing_belongs_to_another_photo(mpv_root, pose_models, tmp_path, capsys):
     args = _args(mpv_root, parsing="FIE21D00C-A11@9=person_whole_back")
     args += ["--pose", str(mpv_root / "pose_coco" / f"{PERSON}_keypoints.json")]
-    assert main(["tryon", "--model", str(smoke_run_dir), "--out", str(tmp_path)] + args) == 0
+    # Inputs are checked before the model loads: the warning comes even though the model is absent.
+    missing_model = tmp_path / "no_model"
+    assert main(["tryon", "--model", str(missing_model), "--out", str(tmp_path)] + args) == 1
     captured = capsys.readouterr()
     assert "the parsing does not match the photo" in captured.err and "FIE21D00C" in captured.err
+    assert str(missing_model) in captured.err
     lines = captured.out.splitlines()
     # --pose given: only the target pose is computed.
     assert not any(line.startswith("pose computed") for line in lines)

@@ -27,6 +27,10 @@ def test_pose_writes_openpose_json_and_a_rendering(mpv_root, pose_models, tmp_pa
     with Image.open(tmp_path / f"{STEM}_rendered.png") as rendering:
         assert rendering.size == (192, 256)
     assert "joints seen" in capsys.readouterr().out
+    # --reference compares with the OpenPose file of the same stem and prints the accuracy.
+    assert main(["pose", str(photo), "--out", str(tmp_path / "r"), "--reference", str(mpv_root / "pose_coco")]) == 0
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert summary.startswith(f"against {mpv_root / 'pose_coco'}: ") and "within 10 %" in summary
 
 
 def test_pose_names_the_photo_without_a_person(mpv_root, pose_models, tmp_path, capsys):

@@ -4,7 +4,9 @@ Runs BlazePose (MediaPipe's `.tflite` models with LiteRT; fetch them once with
 `tfvton models fetch pose`) and writes `DIR/<stem>_keypoints.json` in
 OpenPose's format (`people[0].pose_keypoints_2d`, 18 joints x (x, y,
 confidence); neck = the shoulders' midpoint; unseen joints 0, 0, 0), and with
-`--render` the skeleton over the photo, `DIR/<stem>_rendered.png`.
+`--render` the skeleton over the photo, `DIR/<stem>_rendered.png`. With
+`--reference REF_DIR` the keypoints are compared with `REF_DIR/<stem>_keypoints.json`
+(e.g. OpenPose's) and the accuracy is printed (`tfvton.pose.accuracy`).
 """
 from __future__ import annotations
 
@@ -21,10 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--render", action="store_true", help="also write <stem>_rendered.png (skeleton on photo)")
     parser.add_argument("--threshold", type=float, default=None,
                         help="visibility below which a joint is written 0,0,0 (default 0.5)")
+    parser.add_argument("--reference", default=None, metavar="REF_DIR",
+                        help="compare with REF_DIR/<stem>_keypoints.json (joints both mark visible) and print "
+                             "the median distance and the shares within 5 %% / 10 %% of the image height")
 
 
 def run(args) -> int:
     from tfvton.data import DataError
+    from tfvton.data.mpv import load_keypoints
+    from tfvton.pose.accuracy import joint_distances, summarize
     from tfvton.inference.inputs import read_photo
     from tfvton.pose import cache
     from tfvton.pose.coco18 import VISIBILITY_THRESHOLD
@@ -41,7 +48,7 @@ def run(args) -> int:
         print(f"tfvton pose: {e}", file=sys.stderr)
         return 1
     out = Path(args.out)
-    failed = 0
+    failed, distances, missed = 0, [], 0
     for image_path in args.images:
         try:
             image = read_photo(image_path, "photo")
@@ -55,6 +62,18 @@ def run(args) -> int:
         if args.render:
             written.append(str(render_skeleton(out / f"{stem}_rendered.png", image, keypoints)))
         print(f"{'  '.join(written)}  ({int((keypoints[:, 2] > 0).sum())}/18 joints seen)")
+        if args.reference:
+            try:
+                reference = load_keypoints(Path(args.reference) / f"{stem}_keypoints.json")
+            except DataError as e:
+                print(f"tfvton pose: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            image_distances, image_missed = joint_distances(keypoints, reference, image.shape[0])
+            distances.append(image_distances)
+            missed += image_missed
+    if distances:
+        print(f"against {args.reference}: {summarize(distances, missed)}")
     if failed:
         print(f"tfvton pose: {failed} of {len(args.images)} photo(s) failed", file=sys.stderr)
         return 1
