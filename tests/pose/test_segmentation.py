@@ -45,3 +45,13 @@ def test_own_parsing_matches_and_another_samples_does_not(mpv_root, pose_models)
 def test_no_warning_without_the_cached_model(tmp_path, monkeypatch):
     monkeypatch.setenv("TFVTON_HOME", str(tmp_path))
     assert parsing_mismatch_warning(np.zeros((8, 8, 3), np.uint8), np.ones((8, 8), np.uint8)) is None
+
+
+def test_a_broken_cached_model_gives_a_warning_not_a_failure(tmp_path, monkeypatch):
+    from tfvton.pose import cache
+
+    monkeypatch.setenv("TFVTON_HOME", str(tmp_path))
+    cache.pose_model_dir().mkdir(parents=True)
+    (cache.pose_model_dir() / "selfie_segmentation.tflite").write_bytes(b"not a model")
+    text = parsing_mismatch_warning(np.zeros((8, 8, 3), np.uint8), np.ones((8, 8), np.uint8))
+    assert text.startswith("warning: parsing check skipped") and "tfvton models fetch pose" in text

@@ -109,8 +109,14 @@ def parsing_mismatch_warning(image: np.ndarray, labels: np.ndarray, photo_name: 
                              parsing_name: str = "the parsing") -> Optional[str]:
     """The "parsing does not match the photo" warning, or None (also None when the model is not cached).
 
-    The check is a convenience: without the cached model it is skipped rather than failing the try-on.
+    The check is a convenience: without the cached model it is skipped, and a model that does not load
+    gives a warning saying so, rather than failing the try-on.
     """
     if not cache.models_present(("selfie_segmentation",)):
         return None
-    return check_parsing_matches_photo(image, labels).warning(parsing_name, photo_name)
+    try:
+        segmenter = PersonSegmenter()
+    except (ValueError, RuntimeError) as e:  # LiteRT's errors for a file that is not a usable model
+        return (f"warning: parsing check skipped: the cached selfie-segmentation model does not load ({e}); "
+                f"run `tfvton models fetch pose --force` to replace it")
+    return check_parsing_matches_photo(image, labels, segmenter).warning(parsing_name, photo_name)
