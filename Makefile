@@ -30,6 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/tfvton demo --out runs/demo
 
 test: $(DEV_STAMP)
+	-$(PY) -m tfvton models fetch pose
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-slow: $(DEV_STAMP)

@@ -31,6 +31,8 @@ COMMANDS = {
     "preview": "preview",
     "train": "train",
     "tryon": "tryon",
+    "pose": "pose",
+    "models": "models",
     "evaluate": "evaluate",
     "export": "export",
     "client": "client",

@@ -7,8 +7,10 @@ Model: a run directory (`tfvton train`), a converted official checkpoint
 Inputs, either
 - an MPV-layout root and a pair list: `--data-root D [--pairs demo.txt]`
   (demo lists: `person target_pose.json cloth split`; train/test lists work too), or
-- single files: `--person IMG --parsing PNG --pose JSON --target-pose JSON
-  --cloth IMG [--cloth-mask PNG]` (the mask is computed with GrabCut when absent).
+- single files: `--person IMG --parsing PNG [--pose JSON] --target-pose JSON|IMG
+  --cloth IMG [--cloth-mask PNG]` (the mask is computed with GrabCut when absent;
+  the pose is computed from the person photo when absent, and a target-pose
+  photo's pose is computed and mapped into the person's frame: `tfvton.pose`).
 
 Writes `OUT/<person>__<cloth>.png` (the try-on at the model size) and with
 `--grid` the official-style strip `OUT/<person>__<cloth>_grid.png`.
@@ -16,6 +18,7 @@ Writes `OUT/<person>__<cloth>.png` (the try-on at the model size) and with
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tfvton.commands.common import (add_batch_size_argument, add_model_argument, add_threads_argument,
@@ -45,8 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     single.add_argument("--person", help="person photo (JPEG/PNG)")
     single.add_argument("--parsing", help="human parsing of the person (PNG: CIHP/LIP/ATR ids or a colour "
                                           "rendering; see docs/inputs.md)")
-    single.add_argument("--pose", help="keypoint JSON of the person (OpenPose COCO-18/BODY_25, COCO-17, MediaPipe)")
-    single.add_argument("--target-pose", help="keypoint JSON of the target pose (person photo frame)")
+    single.add_argument("--pose", help="keypoint JSON of the person (OpenPose COCO-18/BODY_25, COCO-17, MediaPipe; "
+                                       "default: computed from the photo with BlazePose)")
+    single.add_argument("--target-pose", help="keypoint JSON of the target pose (person photo frame), or a photo of "
+                                              "someone in that pose (.jpg/.png: pose computed and mapped)")
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     add_format_arguments(single)
@@ -74,9 +79,9 @@ def _check_mode(args) -> str:
     if args.data_root:
         return "mpv"
     if not given:
-        raise UsageError("no input: give --data-root D [--pairs F], or --person --parsing --pose --target-pose "
+        raise UsageError("no input: give --data-root D [--pairs F], or --person --parsing [--pose] --target-pose "
                          "--cloth [--cloth-mask]")
-    missing = ["--" + name.replace("_", "-") for name in SINGLE if not getattr(args, name)]
+    missing = ["--" + name.replace("_", "-") for name in SINGLE if not getattr(args, name) and name != "pose"]
     if missing:
         raise UsageError(f"single-file mode needs {', '.join(missing)} as well")
     return "single"
@@ -93,9 +98,17 @@ def run(args) -> int:
         out_dir = Path(args.out)
         stem = output_stem(args.person, args.cloth)
         mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
-        raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
+        from tfvton.pose.segmentation import parsing_mismatch_warning
+        from tfvton.pose.tryon_inputs import resolve_poses
+
+        # A missing --pose, or a photo as --target-pose, is computed with BlazePose.
+        pose, target_pose = resolve_poses(args.person, args.pose, args.target_pose, out_dir)
+        raw = read_single(args.person, args.parsing, pose, target_pose, args.cloth,
                           args.cloth_mask, mask_out=mask_out, parsing_format=args.parsing_format,
                           pose_format=args.pose_format, log=print)
+        warning = parsing_mismatch_warning(raw["person_image"], raw["person_parsing"], args.person, args.parsing)
+        if warning:
+            print(warning, file=sys.stderr)
         if mask_out is not None:
             print(f"cloth mask computed with GrabCut: {mask_out}")
     else:
@@ -107,8 +120,8 @@ def run(args) -> int:
         d = read_source_config(args.model).data  # files are checked against the model's geometry
         with resize_notes_collapsed():
             dataset = open_dataset(args.data_root, pairs, split, height=d.height, width=d.width,
-                                 radius=d.pose_radius, shape_downsample=d.shape_downsample,
-                                 on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+                                   radius=d.pose_radius, shape_downsample=d.shape_downsample,
+                                   on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
     from tfvton.inference.predictor import load_predictor
 
     predictor = load_predictor(args.model, num_threads=args.threads or 2)
