@@ -26,18 +26,13 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from tfvton.metrics.image_metrics import l1, psnr
+from tfvton.metrics.image_metrics import l1, psnr, to_uint8
 from tfvton.metrics.ssim import mask_background, mask_ssim, ssim
 
 METHODS = ("model", "baseline_source", "baseline_paste")
 CLOTH_LABELS = (5, 6, 7)
 
 __all__ = ["METHODS", "to_uint8", "baseline_images", "evaluate_predictor", "format_table"]
-
-
-def to_uint8(image) -> np.ndarray:
-    """[-1, 1] float -> uint8 as written to PNG: round(clip((x + 1) * 127.5, 0, 255))."""
-    return np.clip(np.round((np.asarray(image, np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def baseline_images(batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
