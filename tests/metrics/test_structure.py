@@ -34,13 +34,14 @@ def identity_gmm_pipeline(smoke_config):
 def test_evaluate_structure_matches_an_independent_recount(tiny_test_split, identity_gmm_pipeline):
     from tfvton.metrics.structure import evaluate_structure
 
-    results = evaluate_structure(identity_gmm_pipeline, tiny_test_split, max_batches=1, batch_size=4,
-                                 baselines=True)
+    batch = next(iter(tiny_test_split.as_tf_dataset(batch_size=4)))
+    batch = {k: np.asarray(v) for k, v in batch.items()}
+    # Any iterable of preprocessed batches is a dataset; max_batches stops before the second copy.
+    results = evaluate_structure(identity_gmm_pipeline, [batch, batch], max_batches=1, baselines=True,
+                                 compiled=False)
     model = results["model"]
     assert model["n"] == 4
 
-    batch = next(iter(tiny_test_split.as_tf_dataset(batch_size=4)))
-    batch = {k: np.asarray(v) for k, v in batch.items()}
     outputs = identity_gmm_pipeline(batch, training=False)
     target = batch["target_parse"].argmax(-1)
     predicted = np.asarray(outputs["parsing"]).argmax(-1)
@@ -68,8 +69,10 @@ def test_evaluate_structure_matches_an_independent_recount(tiny_test_split, iden
     assert "warped_cloth_iou" not in results["baseline_source"]
 
 
-def test_evaluate_structure_rejects_an_empty_split(identity_gmm_pipeline):
+def test_evaluate_structure_reads_an_mpv_split_and_rejects_empty_input(tiny_test_split, identity_gmm_pipeline):
     from tfvton.metrics.structure import evaluate_structure
 
+    first = evaluate_structure(identity_gmm_pipeline, tiny_test_split, max_batches=1, batch_size=2, compiled=False)
+    assert first["n"] == 2 and 0.0 <= first["parsing_miou"] <= 1.0 and first["parsing_classes_present"] > 3
     with pytest.raises(ValueError, match="no batches"):
         evaluate_structure(identity_gmm_pipeline, [], max_batches=1)

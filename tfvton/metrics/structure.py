@@ -108,7 +108,7 @@ def structure_inputs(batch: Mapping, outputs: Optional[Mapping] = None) -> Dict[
 
 
 def evaluate_structure(pipeline, dataset, max_batches: Optional[int] = None, batch_size: int = 8,
-                       baselines: bool = False) -> Dict[str, object]:
+                       baselines: bool = False, compiled: bool = True) -> Dict[str, object]:
     """Parsing and warped-cloth metrics of a `TryOnPipeline` on a split, in one pass.
 
     Args:
@@ -118,6 +118,9 @@ def evaluate_structure(pipeline, dataset, max_batches: Optional[int] = None, bat
         max_batches: stop after this many batches (None: the whole split).
         batch_size: pairs per batch when `dataset` is an `MPVDataset`.
         baselines: also return the two baselines' numbers.
+        compiled: trace the forward pass into one graph first. Tracing costs
+            about as much as a handful of eager batches, so pass False for a
+            check on one or two batches (smoke tests).
     Returns:
         the model's `StructureAccumulator.result()` (`parsing_pixel_accuracy`,
         `parsing_miou`, `parsing_classes_present`, `parsing_iou`,
@@ -134,7 +137,11 @@ def evaluate_structure(pipeline, dataset, max_batches: Optional[int] = None, bat
         raise ValueError(f"evaluate_structure: {dataset!r} has no target parsing; use a pair list in "
                          f"train/test form, not a demo list")
     batches = dataset.as_tf_dataset(batch_size=batch_size) if hasattr(dataset, "as_tf_dataset") else dataset
-    forward = tf.function(lambda inputs: pipeline(inputs, training=False), reduce_retracing=True)
+    def forward(inputs):
+        return pipeline(inputs, training=False)
+
+    if compiled:
+        forward = tf.function(forward, reduce_retracing=True)
     accumulators = {m: StructureAccumulator() for m in ("model", "baseline_source", "baseline_paste")}
     n = 0
     for index, batch in enumerate(batches):
