@@ -29,6 +29,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
+from tfvton.data.transforms import LABEL_NAMES
 from tfvton.metrics.fid_kid import fid, kid
 from tfvton.metrics.image_metrics import l1, psnr, to_uint8
 from tfvton.metrics.inception_score import score_from_probabilities
@@ -242,9 +243,10 @@ def format_structure_tables(results: Dict[str, Dict], methods=METHODS) -> str:
     with_parsing = [m for m in methods if results.get(m, {}).get("parsing_iou")]
     if with_parsing:
         names = list(dict.fromkeys(n for m in with_parsing for n in results[m]["parsing_iou"]))
-        header = f"{'class (IoU)':<18}" + "".join(f"{m:>18}" for m in with_parsing)
+        header = f"{'CIHP class IoU':<18}" + "".join(f"{m:>18}" for m in with_parsing)
         lines += ["", header, "-" * len(header)]
         for name in names:
             cells = [results[m]["parsing_iou"].get(name) for m in with_parsing]
-            lines.append(f"{name:<18}" + "".join(f"{'-' if v is None else f'{v:.4f}':>18}" for v in cells))
+            label = f"{LABEL_NAMES.index(name):>2} {name}" if name in LABEL_NAMES else name
+            lines.append(f"{label:<18}" + "".join(f"{'-' if v is None else f'{v:.4f}':>18}" for v in cells))
     return "\n".join(lines)
