@@ -46,12 +46,16 @@ def test_fid_known_answers():
                  atol=1e-10, what="diagonal FID")
 
 
-@pytest.mark.parametrize("n, d", [(40, 8), (12, 16)])  # (12, 16): rank-deficient covariances, as N < 2048
+# (40, 8): the covariance path; (12, 16): fewer features than dimensions (as any split under 2048 pairs):
+# rank-deficient covariances, the nuclear-norm path.
+@pytest.mark.parametrize("n, d", [(40, 8), (12, 16)])
 def test_fid_matches_scipy_sqrtm_reference(n, d):
     rng = np.random.default_rng(n)
     x = rng.normal(size=(n, d))
-    y = rng.normal(loc=0.3, scale=1.5, size=(n + 5, d)) @ rng.normal(size=(d, d)) * 0.5
+    y = rng.normal(loc=0.3, scale=1.5, size=(n + 3, d)) @ rng.normal(size=(d, d)) * 0.5
     assert_close(fid(x, y), _reference_fid(x, y), atol=1e-6, rtol=1e-7, what="FID vs scipy")
+    both = frechet_distance(*feature_statistics(x), *feature_statistics(y))
+    assert_close(fid(x, y), both, atol=1e-6, rtol=1e-7, what="fid vs frechet_distance")
     mu, sigma = feature_statistics(x)
     assert_close(sigma, np.cov(x.T), atol=1e-12, what="unbiased covariance")
     assert_close(mu, x.mean(0), atol=1e-12, what="mean")
@@ -91,3 +95,17 @@ def test_bad_feature_shapes_are_rejected():
         fid(np.zeros((1, 3)), np.zeros((4, 3)))
     with pytest.raises(ValueError, match="feature sizes differ"):
         kid(np.zeros((4, 3)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        fid(np.zeros((4, 3)), np.zeros((4, 2)))
+
+
+def test_kid_without_precomputed_kernels_gives_the_same_value(monkeypatch):
+    from tfvton.metrics import fid_kid
+
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(20, 4)), rng.normal(loc=0.2, size=(25, 4))
+    precomputed = kid(x, y, subsets=5, subset_size=8, seed=1)
+    monkeypatch.setattr(fid_kid, "_PRECOMPUTE_KERNELS_UP_TO", 0)  # as for sets over 4096 features
+    direct = kid(x, y, subsets=5, subset_size=8, seed=1)
+    assert_close([direct["mean"], direct["std"]], [precomputed["mean"], precomputed["std"]], atol=1e-12,
+                 what="KID, two paths")

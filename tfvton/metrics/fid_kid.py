@@ -72,17 +72,39 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def fid(real_features, fake_features) -> float:
-    """FID between two feature sets (N, d) and (M, d)."""
-    return frechet_distance(*feature_statistics(real_features), *feature_statistics(fake_features))
+    """FID between two feature sets (N, d) and (M, d).
+
+    With fewer features than dimensions (any test split under 2048 pairs) the
+    d x d covariances are never formed: with A, B the centred feature
+    matrices, S_r = A'A / (N-1) and S_g = B'B / (M-1), so Tr(S_r) = ||A||_F^2 / (N-1)
+    and Tr((S_r S_g)^(1/2)) = ||A B'||_* / sqrt((N-1)(M-1)) (the nuclear norm:
+    the eigenvalues of S_r S_g are the squared singular values of A B' / sqrt((N-1)(M-1))).
+    Same value as `frechet_distance`, in O(N M d) instead of O(d^3).
+    """
+    real = _features(real_features, "fid")
+    fake = _features(fake_features, "fid")
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"fid: feature sizes differ. Received: {real.shape} and {fake.shape}")
+    if max(len(real), len(fake)) > real.shape[1]:
+        return frechet_distance(*feature_statistics(real), *feature_statistics(fake))
+    a, b = real - real.mean(axis=0), fake - fake.mean(axis=0)
+    n, m = len(real) - 1, len(fake) - 1
+    trace_sqrt = float(np.sum(np.linalg.svd(a @ b.T, compute_uv=False))) / np.sqrt(n * m)
+    diff = real.mean(axis=0) - fake.mean(axis=0)
+    return float(diff @ diff + np.sum(a * a) / n + np.sum(b * b) / m - 2.0 * trace_sqrt)
 
 
 def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x @ y.T / x.shape[1] + 1.0) ** 3
 
 
-def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
-    m = len(x)
-    kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
+# Up to this many features per set, the kernel matrices are computed once and
+# each subset indexes into them (4096^2 float64 = 128 MB at most per matrix).
+_PRECOMPUTE_KERNELS_UP_TO = 4096
+
+
+def _mmd2_unbiased(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
+    m = len(kxx)
     off_diagonal = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
     return float(off_diagonal - 2.0 * kxy.sum() / (m * m))
 
@@ -104,7 +126,20 @@ def kid(real_features, fake_features, subsets: int = DEFAULT_KID_SUBSETS,
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"kid: feature sizes differ. Received: {real.shape} and {fake.shape}")
     m = min(int(subset_size), len(real), len(fake))
+    if m < 2:
+        raise ValueError(f"kid: subsets need at least 2 features. Received: subset_size={subset_size}")
     rng = np.random.default_rng(seed)
-    values = [_mmd2_unbiased(real[rng.choice(len(real), m, replace=False)],
-                             fake[rng.choice(len(fake), m, replace=False)]) for _ in range(max(1, int(subsets)))]
+    full = None
+    if max(len(real), len(fake)) <= _PRECOMPUTE_KERNELS_UP_TO:
+        full = (_polynomial_kernel(real, real), _polynomial_kernel(fake, fake), _polynomial_kernel(real, fake))
+    values = []
+    for _ in range(max(1, int(subsets))):
+        i = rng.choice(len(real), m, replace=False)
+        j = rng.choice(len(fake), m, replace=False)
+        if full is not None:
+            kxx, kyy, kxy = full[0][np.ix_(i, i)], full[1][np.ix_(j, j)], full[2][np.ix_(i, j)]
+        else:
+            x, y = real[i], fake[j]
+            kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
+        values.append(_mmd2_unbiased(kxx, kyy, kxy))
     return {"mean": float(np.mean(values)), "std": float(np.std(values)), "subsets": len(values), "subset_size": m}
