@@ -35,8 +35,19 @@ def test_evaluate_writes_metrics_json_with_model_and_baselines(tiny_synth, smoke
         assert -1.0 <= metrics[method]["ssim"] <= 1.0
         assert metrics[method]["n"] == 4
     assert metrics["meta"]["pairs"] == 4 and metrics["meta"]["model_output"] == "final"
-    assert "is" not in metrics["model"]  # no InceptionV3 weights offline: skipped, and said so
-    assert "IS / mask-IS skipped" in capsys.readouterr().err
+    assert "is" not in metrics["model"] and "fid" not in metrics["model"]  # no InceptionV3 weights offline
+    captured = capsys.readouterr()
+    assert "IS / mask-IS / FID / KID skipped" in captured.err
+
+    # Structure metrics: the model has all of them, each baseline the ones it can have.
+    model = metrics["model"]
+    for key in ("parsing_pixel_accuracy", "parsing_miou", "warped_cloth_iou", "warped_cloth_iou_nonwhite"):
+        assert 0.0 <= model[key] <= 1.0, key
+    assert model["parsing_classes_present"] == len(model["parsing_iou"]) > 3
+    assert_close(model["parsing_miou"], np.mean(list(model["parsing_iou"].values())), atol=1e-12, what="mIoU")
+    assert "warped_cloth_iou" not in metrics["baseline_source"] and "parsing_miou" not in metrics["baseline_paste"]
+    # The terminal shows the structure table and the per-class IoU by CIHP class name.
+    assert "mIoU" in captured.out and "cloth-IoU" in captured.out and "upper_clothes" in captured.out
 
     # The source baseline recomputed from the files with scikit-image (the synth files are at model size).
     test_pairs = [c for _, c in read_pair_list(tiny_synth / "data_pair.txt") if c[3] == "test"][:4]
@@ -57,6 +68,27 @@ def test_evaluate_writes_metrics_json_with_model_and_baselines(tiny_synth, smoke
         paste = np.where(np.isin(labels, (5, 6, 7))[..., None], c, a)
         expected.append(_skimage_ssim(paste, b))
     assert_close(metrics["baseline_paste"]["ssim"], np.mean(expected), atol=1e-6, what="baseline_paste SSIM")
+
+    # Structure baselines from the files: the source parsing as the prediction (pooled accuracy and
+    # per-class IoU), and the unwarped cloth mask vs the target's labels 5, 6, 7 (pooled IoU).
+    source_labels, target_labels, inter, union = [], [], 0, 0
+    for source, target, cloth, _ in test_pairs:
+        s_labels = np.asarray(Image.open(tiny_synth / "parse_cihp" / source.replace(".jpg", ".png")))
+        t_labels = np.asarray(Image.open(tiny_synth / "parse_cihp" / target.replace(".jpg", ".png")))
+        mask = np.asarray(Image.open(tiny_synth / "cloth_mask" / cloth.replace(".jpg", "_mask.png"))) > 127
+        region = np.isin(t_labels, (5, 6, 7))
+        inter, union = inter + np.sum(mask & region), union + np.sum(mask | region)
+        source_labels.append(s_labels)
+        target_labels.append(t_labels)
+    source_labels, target_labels = np.stack(source_labels), np.stack(target_labels)
+    source_row = metrics["baseline_source"]
+    assert_close(source_row["parsing_pixel_accuracy"], np.mean(source_labels == target_labels), atol=1e-9,
+                 what="source-parsing accuracy")
+    face = 13
+    face_iou = np.sum((source_labels == face) & (target_labels == face)) / np.sum(
+        (source_labels == face) | (target_labels == face))
+    assert_close(source_row["parsing_iou"]["face"], face_iou, atol=1e-9, what="source-parsing face IoU")
+    assert_close(metrics["baseline_paste"]["warped_cloth_iou"], inter / union, atol=1e-9, what="unwarped cloth IoU")
 
 
 def test_evaluate_rejects_a_demo_list(tiny_synth, smoke_run_dir, capsys):

@@ -34,9 +34,15 @@ def test_resolve_weights_never_downloads_unless_allowed(tmp_path, monkeypatch):
     assert resolve_weights(None) == str(weights)
 
 
-def test_inception_score_of_identical_images_is_one_random_weights():
+@pytest.fixture(scope="module")
+def random_scorer():
+    """InceptionV3 with random weights at its minimum input (75): building it is the slow part, so once."""
     from tfvton.metrics.inception_score import InceptionScorer
-    scorer = InceptionScorer("random", input_size=75, batch_size=10)
+    return InceptionScorer("random", input_size=75, batch_size=10)
+
+
+def test_inception_score_of_identical_images_is_one_random_weights(random_scorer):
+    scorer = random_scorer
     image = np.random.default_rng(0).uniform(-1, 1, size=(1, 24, 20, 3)).astype(np.float32)
     images = np.repeat(image, 10, axis=0)
     probabilities = scorer.probabilities(images)
@@ -45,3 +51,18 @@ def test_inception_score_of_identical_images_is_one_random_weights():
     result = scorer.score(images, splits=10)
     assert result["splits"] == 10
     assert_close([result["mean"], result["std"]], [1.0, 0.0], atol=1e-5, what="IS of identical images")
+
+
+def test_pool_features_are_the_classifier_input_random_weights(random_scorer):
+    from tfvton.metrics.inception_score import POOL_FEATURES
+    scorer = random_scorer
+    images = np.random.default_rng(1).uniform(-1, 1, size=(4, 24, 20, 3)).astype(np.float32)
+    features, probabilities = scorer.features_and_probabilities(images)
+    assert features.shape == (4, POOL_FEATURES) and probabilities.shape == (4, 1000)
+    # softmax(features @ W + b) with the classifier's own weights gives the probabilities back.
+    kernel, bias = scorer.model.get_layer("predictions").get_weights()
+    logits = features @ kernel + bias
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    assert_close(probabilities, expected, atol=1e-5, what="classifier on the pool features")
+    assert_close(scorer.features(images), features, atol=1e-5, what="features() alone")

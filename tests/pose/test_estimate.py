@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfvton.inference.inputs import read_photo
+from tfvton.data.raw_io import read_photo
 
 STEM = "FIE21D00C-A11@9=person_whole_back"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfvton.inference.inputs import read_parsing, read_photo
+from tfvton.data.raw_io import read_parsing, read_photo
 from tfvton.pose.segmentation import (MISMATCH_IOU, MISMATCH_WARNING, ParsingCheck, PersonSegmenter,
                                       check_parsing_matches_photo, mask_iou, parsing_mismatch_warning)
 

@@ -25,14 +25,38 @@ def _sets(*overrides):
     return args
 
 
-def _event_tags(log_dir: Path) -> set:
-    import tensorflow as tf
+def _check_tensorboard_logs(run_dir: Path, stage: str):
+    """Reads logs/<stage> with TensorBoard's own reader (the one `tensorboard --logdir` loads): the loss
+    scalars equal the CSV rows of their steps, and the `samples` image is the PNG grid of its step."""
+    import io
 
-    tags = set()
-    for path in log_dir.glob("events.out.tfevents.*"):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            tags.update(value.tag for value in event.summary.value)
-    return tags
+    from PIL import Image
+    from tensorboard.backend.event_processing import event_accumulator, plugin_event_accumulator
+    from tensorboard.util import tensor_util
+
+    log_dir = run_dir / "logs" / stage
+    reader = plugin_event_accumulator.EventAccumulator(str(log_dir), size_guidance={"tensors": 0})
+    reader.Reload()
+    scalars = set(reader.PluginTagToContent("scalars"))
+    assert "loss/g_total" in scalars and any(tag.startswith("learning_rate/") for tag in scalars)
+    assert set(reader.PluginTagToContent("images")) == {"samples"}
+    # Scalars are written every `train.log_every` steps, as the CSV rows (same interval means).
+    rows = {int(r["step"]): float(r["g_total"]) for r in csv.DictReader(open(log_dir / "train.csv"))}
+    events = reader.Tensors("loss/g_total")
+    assert [e.step for e in events] == sorted(rows)
+    for event in events:
+        np.testing.assert_allclose(tensor_util.make_ndarray(event.tensor_proto), rows[event.step], rtol=1e-5)
+    # An image summary is [width, height, PNG].
+    last = reader.Tensors("samples")[-1]
+    width, height, png = tensor_util.make_ndarray(last.tensor_proto)
+    grid = np.asarray(Image.open(run_dir / "samples" / stage / f"step-{last.step:08d}.png"))
+    assert (int(width), int(height)) == (grid.shape[1], grid.shape[0])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), grid)
+    # The classic reader files TF2 summaries under `tensors`, with the plugin named in the metadata.
+    classic = event_accumulator.EventAccumulator(str(log_dir), size_guidance={event_accumulator.TENSORS: 0})
+    classic.Reload()
+    assert {"loss/g_total", "samples"} <= set(classic.Tags()["tensors"])
+    assert classic.SummaryMetadata("samples").plugin_data.plugin_name == "images"
 
 
 def _check_stage_outputs(run_dir: Path, stage: str, trained, steps: int):
@@ -48,8 +72,7 @@ def _check_stage_outputs(run_dir: Path, stage: str, trained, steps: int):
     rows = list(csv.DictReader(open(run_dir / "logs" / stage / "train.csv")))
     assert rows and int(rows[-1]["step"]) == steps and "g_total" in rows[-1]
     assert all(np.isfinite(float(value)) for key, value in rows[-1].items() if not key.startswith("val_"))
-    tags = _event_tags(run_dir / "logs" / stage)
-    assert {"loss/g_total", "samples"} <= tags and any(tag.startswith("learning_rate/") for tag in tags)
+    _check_tensorboard_logs(run_dir, stage)
     grids = sorted((run_dir / "samples" / stage).glob("step-*.png"))
     assert grids and grids[-1].name == f"step-{steps:08d}.png"
 
@@ -65,7 +88,9 @@ def test_gmm_stage_run_directory_resume_and_missing_weights(synth_root, tmp_path
     argv = ["train", "--config", "smoke", "--data-root", str(synth_root), "--run-dir", str(run_dir),
             "--stage", "gmm", "--quiet"] + _sets(*overrides)
     assert main(argv) == 0
-    assert "gmm: trained 0 -> 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "gmm: trained 0 -> 2" in out
+    assert f"tensorboard --logdir {run_dir / 'logs'}" in out  # the command that opens the run's logs
     # The resolved config is written next to the checkpoints and reloads to the same values.
     assert load_config(run_dir / "config.yaml") == load_config("smoke", overrides)
     _check_stage_outputs(run_dir, "gmm", ["gmm"], 2)

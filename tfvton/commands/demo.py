@@ -44,9 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _summary_table(summary) -> str:
-    from tfvton.metrics.evaluation import format_table
+    from tfvton.metrics.evaluation import format_structure_tables, format_table
 
-    lines = ["", "=" * 72, "tfvton demo summary", "=" * 72, format_table(summary["metrics"]), ""]
+    lines = ["", "=" * 72, "tfvton demo summary", "=" * 72, format_table(summary["metrics"]), "",
+             format_structure_tables(summary["metrics"]), ""]
     lines.append(f"{'phase':<24}{'seconds':>10}  note")
     for p in summary["timings"]:
         lines.append(f"{p['phase']:<24}{p['seconds']:>10.1f}  {p['note']}")

@@ -1,8 +1,10 @@
-"""`tfvton evaluate`: SSIM, mask-SSIM, L1, PSNR (and IS, mask-IS) of a model and two baselines.
+"""`tfvton evaluate`: image and structure metrics of a model and two baselines.
 
-Definitions in docs/metrics.md. Writes a JSON file
-`{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...}}`
-and prints a table.
+Image metrics: SSIM, mask-SSIM, L1, PSNR (and IS, mask-IS, FID, KID with
+InceptionV3 weights); structure metrics: parsing pixel accuracy, mIoU,
+per-class IoU, warped-cloth IoU. Definitions in docs/metrics.md. Writes a JSON
+file `{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...}}`
+and prints the tables.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from pathlib import Path
 from tfvton.commands.common import (add_batch_size_argument, add_model_argument, add_threads_argument,
                                     configure_threads, positive_int)
 
-HELP = "Compute SSIM / mask-SSIM / L1 / PSNR (and IS / mask-IS) of a model and two baselines on a split."
+HELP = ("Compute SSIM / mask-SSIM / L1 / PSNR (and IS / FID / KID), parsing mIoU / per-class IoU and "
+        "warped-cloth IoU of a model and two baselines on a split.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,11 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_batch_size_argument(parser, default=8)
     add_threads_argument(parser)
     parser.add_argument("--inception-weights", default=None,
-                        help="Keras InceptionV3 weights file (with the classifier) for IS / mask-IS; default: "
+                        help="Keras InceptionV3 weights file (with the classifier) for IS / mask-IS / FID / KID; default: "
                              "Keras' cache if present")
     parser.add_argument("--allow-download", action="store_true",
                         help="let Keras download the ImageNet InceptionV3 weights when no local file exists")
-    parser.add_argument("--no-inception", action="store_true", help="skip IS / mask-IS")
+    parser.add_argument("--no-inception", action="store_true", help="skip IS / mask-IS / FID / KID")
     parser.add_argument("--splits", type=positive_int, default=10, help="IS splits (default 10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -47,7 +50,7 @@ def make_scorer(args):
 
     weights = resolve_weights(args.inception_weights, args.allow_download)
     if weights is None:
-        print("evaluate: IS / mask-IS skipped: no InceptionV3 weights (pass --inception-weights FILE, or "
+        print("evaluate: IS / mask-IS / FID / KID skipped: no InceptionV3 weights (pass --inception-weights FILE, or "
               "--allow-download to let Keras fetch them)", file=sys.stderr)
         return None
     return InceptionScorer(weights)
@@ -57,7 +60,7 @@ def run(args) -> int:
     from tfvton.data import DataError
     from tfvton.data.layouts import open_dataset
     from tfvton.inference.predictor import load_predictor, read_source_config
-    from tfvton.metrics.evaluation import evaluate_predictor, format_table
+    from tfvton.metrics.evaluation import evaluate_predictor, format_structure_tables, format_table
 
     configure_threads(args.threads)  # before TensorFlow runs its first op
     # Data first: a bad pair list or file is reported before the model is loaded. Input errors reach
@@ -78,6 +81,8 @@ def run(args) -> int:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=2) + "\n")
     print(format_table(results))
+    print()
+    print(format_structure_tables(results))
     print(f"{results['meta']['pairs']} pairs of {dataset.pairs_file} ({args.split}); "
           f"model: {predictor.source} ({predictor.kind})" + (f"; written to {out}" if out else ""))
     return 0

@@ -32,7 +32,7 @@ def run(args) -> int:
     from tfvton.data import DataError
     from tfvton.data.mpv import load_keypoints
     from tfvton.pose.accuracy import joint_distances, summarize
-    from tfvton.inference.inputs import read_photo
+    from tfvton.data.raw_io import read_photo
     from tfvton.pose import cache
     from tfvton.pose.coco18 import VISIBILITY_THRESHOLD
     from tfvton.pose.estimate import default_estimator

@@ -4,12 +4,15 @@
     tfvton train --config smoke --data-root /tmp/synth --run-dir runs/smoke --stage gmm --set train.steps=50
 
 Re-running the same command resumes: finished stages are skipped, an unfinished
-stage continues from its newest checkpoint. Multi-worker: set `TF_CONFIG` on every
+stage continues from its newest checkpoint. Loss curves and sample grids go to
+TensorBoard: `tensorboard --logdir RUN_DIR/logs` (the command prints it). Multi-worker: set `TF_CONFIG` on every
 worker and pass `--strategy multiworker` (see `tfvton.training.strategy`).
 """
 from __future__ import annotations
 
 import argparse
+import shlex
+from pathlib import Path
 
 from tfvton.commands.common import (add_config_arguments, add_threads_argument, configure_threads,
                                     load_config_from_args)
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
     strategy = strategy_lib.select_strategy(config.train.strategy)
     data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
+    print(f"tfvton train: TensorBoard (loss curves, sample grids): "
+          f"tensorboard --logdir {shlex.quote(str(Path(args.run_dir) / 'logs'))}", flush=True)
     results = runner.train(config, args.run_dir, data, stage=args.stage, strategy=strategy,
                            init_from=args.init_from, verbose=0 if args.quiet else 1, loop=args.loop)
     for result in results:

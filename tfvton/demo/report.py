@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List
 
+from tfvton.data.transforms import LABEL_NAMES
 from tfvton.inference.grid import save_png
-from tfvton.metrics.evaluation import METHODS
+from tfvton.metrics.evaluation import METHODS, STRUCTURE_COLUMNS
 from tfvton.reporting.html import Report
 from tfvton.reporting.plots import line_chart, read_training_csv
 
-__all__ = ["loss_curves", "write_report", "metrics_rows"]
+__all__ = ["loss_curves", "write_report", "metrics_rows", "metrics_header", "structure_rows", "class_iou_rows"]
 
 _METHOD_NAMES = {"model": "model (this run)", "baseline_source": "baseline: return the source image",
                  "baseline_paste": "baseline: paste the unwarped cloth"}
@@ -33,7 +34,18 @@ def loss_curves(run_dir, out_dir) -> Dict[str, str]:
     return written
 
 
+def metrics_header(metrics: Dict) -> List[str]:
+    """Columns of the image-metrics table (IS, FID, KID only when computed)."""
+    header = ["method", "SSIM", "mask-SSIM", "L1", "PSNR (dB)"]
+    if "is" in metrics.get("model", {}):
+        header += ["IS", "mask-IS"]
+    if "fid" in metrics.get("model", {}):
+        header += ["FID", "KID"]
+    return header
+
+
 def metrics_rows(metrics: Dict) -> List[List[str]]:
+    """One row per method of the image-metrics table, matching `metrics_header`."""
     rows = []
     for method in METHODS:
         m = metrics.get(method)
@@ -43,8 +55,41 @@ def metrics_rows(metrics: Dict) -> List[List[str]]:
                f"{m['psnr']:.2f}"]
         if "is" in m:
             row += [f"{m['is']:.3f} ± {m['is_std']:.3f}", f"{m['mask_is']:.3f} ± {m['mask_is_std']:.3f}"]
+        if "fid" in metrics.get("model", {}):
+            row += [f"{m['fid']:.2f}", f"{m['kid']:.4f} ± {m['kid_std']:.4f}"] if "fid" in m else ["–", "–"]
         rows.append(row)
     return rows
+
+
+_STRUCTURE_TITLES = {"parsing_pixel_accuracy": "parsing pixel accuracy", "parsing_miou": "parsing mIoU",
+                     "parsing_classes_present": "classes in the targets", "warped_cloth_iou": "warped-cloth IoU (mask)",
+                     "warped_cloth_iou_nonwhite": "warped-cloth IoU (non-white)"}
+
+
+def structure_rows(metrics: Dict):
+    """(header, rows) of the structure table: one row per method, `–` where a method has no such output."""
+    header = ["method"] + [_STRUCTURE_TITLES[key] for key, _, _ in STRUCTURE_COLUMNS]
+    rows = []
+    for method in METHODS:
+        m = metrics.get(method)
+        if not m:
+            continue
+        rows.append([_METHOD_NAMES.get(method, method)] + [
+            fmt.format(m[key]) if key in m else "–" for key, _, fmt in STRUCTURE_COLUMNS])
+    return header, rows
+
+
+def class_iou_rows(metrics: Dict):
+    """(header, rows) of the per-class IoU table: CIHP id and name, then the model and the source baseline."""
+    methods = [m for m in ("model", "baseline_source") if metrics.get(m, {}).get("parsing_iou")]
+    names = list(dict.fromkeys(n for m in methods for n in metrics[m]["parsing_iou"]))
+    header = ["CIHP label", "class"] + [_METHOD_NAMES.get(m, m) for m in methods]
+    rows = []
+    for name in names:
+        values = [metrics[m]["parsing_iou"].get(name) for m in methods]
+        rows.append([LABEL_NAMES.index(name) if name in LABEL_NAMES else "", name] +
+                    ["–" if v is None else f"{v:.4f}" for v in values])
+    return header, rows
 
 
 def write_report(out, summary: Dict, clock) -> Path:
@@ -61,10 +106,7 @@ def write_report(out, summary: Dict, clock) -> Path:
         f"{summary['identities']} identities ({summary['dataset']}).", raw=True)
 
     report.heading("Metrics on the SynthMPV test split")
-    header = ["method", "SSIM", "mask-SSIM", "L1", "PSNR (dB)"]
-    if "is" in metrics["model"]:
-        header += ["IS", "mask-IS"]
-    report.table(header, metrics_rows(metrics), highlight=0)
+    report.table(metrics_header(metrics), metrics_rows(metrics), highlight=0)
     verdict = ("ok", f"The model's SSIM ({model_ssim:.4f}) beats both baselines.") if len(beaten) == 2 else \
         ("bad", f"The model's SSIM ({model_ssim:.4f}) does not beat every baseline "
                 f"(beaten: {', '.join(beaten) or 'none'}): the training budget was too short.")
@@ -74,8 +116,22 @@ def write_report(out, summary: Dict, clock) -> Path:
         "data range 255, K1 0.01, K2 0.03, the valid region, per channel then averaged; mask-SSIM sets the "
         "background (target parsing label 0) to black in both images first. Baselines: the source photo "
         "unchanged, and the source photo with the in-shop cloth pasted unwarped over the target's cloth "
-        "region. Definitions: docs/metrics.md. IS / mask-IS need InceptionV3 ImageNet weights and are "
-        "skipped when none are available locally.", css="note")
+        "region. Definitions: docs/metrics.md. IS / mask-IS / FID / KID need InceptionV3 ImageNet weights and "
+        "are skipped when none are available locally.", css="note")
+
+    report.heading("Structure: predicted parsing and warped cloth")
+    header, rows = structure_rows(metrics)
+    report.table(header, rows, highlight=0)
+    header, rows = class_iou_rows(metrics)
+    if rows:
+        report.table(header, rows)
+    report.paragraph(
+        "Parsing: the arg-max of the generated parsing against the target parsing, counted in one confusion "
+        "matrix over the whole split; mIoU is the mean IoU over the CIHP classes present in the targets "
+        "(background included). The source baseline's parsing is the source person's own parsing. "
+        "Warped-cloth IoU: the garment's pixels after warping (the cloth mask warped with the GMM grid; or "
+        "the warped photo's non-white pixels) against the target's cloth region (labels 5, 6, 7), pooled over "
+        "the split; the paste baseline uses the unwarped cloth.", css="note")
 
     report.heading("Try-on grids")
     for caption, path in summary["grids"].items():

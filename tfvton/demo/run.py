@@ -182,7 +182,7 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
 
     # 3. Evaluation on the test split, collecting the first examples for the grid.
     from tfvton.inference.predictor import KerasPredictor
-    from tfvton.metrics.evaluation import evaluate_predictor, format_table
+    from tfvton.metrics.evaluation import evaluate_predictor, format_structure_tables, format_table
 
     t = time.perf_counter()
     predictor = KerasPredictor.from_run_dir(run_dir)
@@ -198,7 +198,7 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
     metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=collect, progress=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     clock.phase("evaluation", time.perf_counter() - t, f"{metrics['meta']['pairs']} test pairs")
-    log("\n" + format_table(metrics))
+    log("\n" + format_table(metrics) + "\n\n" + format_structure_tables(metrics))
 
     # 4. Grids: test pairs (with ground truth), cross-garment pairs, real MPV samples.
     from tfvton.inference.grid import save_png

@@ -136,7 +136,7 @@ class KerasPredictor(Predictor):
             feed = {key: np.concatenate([v, np.repeat(v[-1:], self._batch - n, axis=0)]) for key, v in feed.items()}
         outputs = self._forward(feed)
         out = {key: np.asarray(outputs[key])[:n] for key in ("warped_cloth", "parsing", "coarse", "tryon", "final",
-                                                              "composition_mask")}
+                                                              "composition_mask", "grid")}
         out["output"] = out["final"] if self.face_refinement else out["tryon"]
         out["parsing_labels"] = np.argmax(out["parsing"], axis=-1).astype(np.uint8)
         return out

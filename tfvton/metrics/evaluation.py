@@ -17,7 +17,10 @@ Methods (each a row of `metrics.json`):
 
 Metrics: SSIM and mask-SSIM (foreground = target parsing label > 0),
 L1 (in units of the range) and PSNR (dB), averaged over images; Inception
-Score and mask-IS (10 splits, mean and std) when a scorer is given.
+Score and mask-IS (10 splits, mean and std), FID and KID (against the target
+photos) when a scorer is given. Structure metrics (`structure.py`): parsing
+pixel accuracy, mIoU and per-class IoU, warped-cloth IoU, for the model and
+for the baselines they apply to.
 """
 from __future__ import annotations
 
@@ -26,18 +29,18 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from tfvton.metrics.image_metrics import l1, psnr
+from tfvton.data.transforms import LABEL_NAMES
+from tfvton.metrics.fid_kid import fid, kid
+from tfvton.metrics.image_metrics import l1, psnr, to_uint8
+from tfvton.metrics.inception_score import score_from_probabilities
 from tfvton.metrics.ssim import mask_background, mask_ssim, ssim
+from tfvton.metrics.structure import StructureAccumulator, structure_inputs
 
 METHODS = ("model", "baseline_source", "baseline_paste")
 CLOTH_LABELS = (5, 6, 7)
 
-__all__ = ["METHODS", "to_uint8", "baseline_images", "evaluate_predictor", "format_table"]
-
-
-def to_uint8(image) -> np.ndarray:
-    """[-1, 1] float -> uint8 as written to PNG: round(clip((x + 1) * 127.5, 0, 255))."""
-    return np.clip(np.round((np.asarray(image, np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+__all__ = ["METHODS", "to_uint8", "baseline_images", "evaluate_predictor", "format_table",
+           "format_structure_tables"]
 
 
 def baseline_images(batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
@@ -60,6 +63,8 @@ class _Accumulator:
     def __init__(self, with_inception: bool):
         self.values: Dict[str, List[float]] = {"ssim": [], "mask_ssim": [], "l1": [], "psnr": []}
         self.probabilities: Dict[str, List[np.ndarray]] = {"is": [], "mask_is": []} if with_inception else {}
+        self.features: List[np.ndarray] = []
+        self.structure = StructureAccumulator()
 
     def add(self, fake: np.ndarray, real: np.ndarray, foreground: np.ndarray, scorer=None):
         self.values["ssim"] += ssim(fake, real, data_range=255).numpy().tolist()
@@ -69,12 +74,12 @@ class _Accumulator:
         if scorer is not None:
             as_float = fake.astype(np.float32) / 127.5 - 1.0
             masked = np.asarray(mask_background(fake, foreground, 0.0), np.float32) / 127.5 - 1.0
-            self.probabilities["is"].append(scorer.probabilities(as_float))
+            features, probabilities = scorer.features_and_probabilities(as_float)
+            self.features.append(features)
+            self.probabilities["is"].append(probabilities)
             self.probabilities["mask_is"].append(scorer.probabilities(masked))
 
-    def result(self, splits: int) -> Dict[str, float]:
-        from tfvton.metrics.inception_score import score_from_probabilities
-
+    def result(self, splits: int, real_features: Optional[np.ndarray] = None) -> Dict[str, float]:
         out = {name: float(np.mean(v)) for name, v in self.values.items()}
         out["ssim_std"] = float(np.std(self.values["ssim"]))
         out["n"] = len(self.values["ssim"])
@@ -82,6 +87,12 @@ class _Accumulator:
             score = score_from_probabilities(np.concatenate(parts), splits)
             out[name] = score["mean"]
             out[f"{name}_std"] = score["std"]
+        if real_features is not None and self.features and len(real_features) >= 2:
+            fake_features = np.concatenate(self.features)
+            out["fid"] = fid(real_features, fake_features)
+            kid_score = kid(real_features, fake_features)
+            out["kid"], out["kid_std"] = kid_score["mean"], kid_score["std"]
+        out.update(self.structure.result())
         return out
 
 
@@ -144,6 +155,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         bar = tqdm(total=n, desc="evaluate", unit="pair")
     start = time.perf_counter()
     model_seconds = 0.0
+    real_features: List[np.ndarray] = []
     for first, batch, outputs, seconds in _batches(predictor, dataset, n, batch_size):
         model_seconds += seconds
         real = to_uint8(batch["target_image"])
@@ -151,13 +163,18 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         fakes = {"model": to_uint8(outputs["output"]), **baseline_images(batch)}
         for method in METHODS:
             accumulators[method].add(fakes[method], real, foreground, scorer)
+        for method, structure in structure_inputs(batch, outputs).items():
+            accumulators[method].structure.add(**structure)
+        if scorer is not None:
+            real_features.append(scorer.features(real.astype(np.float32) / 127.5 - 1.0))
         if on_batch is not None:
             on_batch(first, batch, outputs)
         if bar is not None:
             bar.update(len(real))
     if bar is not None:
         bar.close()
-    results = {m: accumulators[m].result(splits) for m in METHODS}
+    real_features = np.concatenate(real_features) if real_features else None
+    results = {m: accumulators[m].result(splits, real_features) for m in METHODS}
     results["meta"] = {
         "pairs": n, "pairs_file": str(getattr(dataset, "pairs_file", "")), "mode": getattr(dataset, "mode", ""),
         "model_source": predictor.source, "model_kind": predictor.kind,
@@ -165,7 +182,14 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         "size": [predictor.height, predictor.width],
         "images": "8-bit (round((x + 1) * 127.5)), SSIM data_range 255, window 11 Gaussian sigma 1.5, "
                   "K1 0.01, K2 0.03, valid region, channel mean; see docs/metrics.md",
-        "inception": None if scorer is None else {"weights": str(scorer.weights), "splits": splits},
+        "inception": None if scorer is None else {
+            "weights": str(scorer.weights), "splits": splits,
+            "fid_kid": "InceptionV3 avg_pool features (2048) of each method's images vs the target photos; "
+                       "KID: cubic polynomial kernel, 100 subsets of min(1000, N)"},
+        "structure": "parsing: dataset-level confusion matrix of the predicted arg-max vs the target parsing, "
+                     "mIoU over the classes present in the targets; warped_cloth_iou: the cloth mask warped "
+                     "with the GMM grid (> 0.5), warped_cloth_iou_nonwhite: warped cloth pixels with a channel "
+                     "< 245, each vs target labels 5/6/7; see docs/metrics.md",
         "seconds": round(time.perf_counter() - start, 3),
         "model_seconds_per_pair": round(model_seconds / n, 5),
     }
@@ -173,11 +197,17 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
 
 
 def format_table(results: Dict[str, Dict], methods=METHODS) -> str:
-    """A fixed-width text table of the metrics (one row per method)."""
+    """A fixed-width text table of the image metrics (one row per method)."""
     columns = [("ssim", "SSIM", "{:.4f}"), ("mask_ssim", "mask-SSIM", "{:.4f}"), ("l1", "L1", "{:.4f}"),
                ("psnr", "PSNR dB", "{:.2f}")]
     if any("is" in results.get(m, {}) for m in methods):
         columns += [("is", "IS", "{:.3f}"), ("mask_is", "mask-IS", "{:.3f}")]
+    if any("fid" in results.get(m, {}) for m in methods):
+        columns += [("fid", "FID", "{:.2f}"), ("kid", "KID", "{:.4f}")]
+    return _text_table(results, methods, columns)
+
+
+def _text_table(results: Dict[str, Dict], methods, columns) -> str:
     header = f"{'method':<18}" + "".join(f"{title:>11}" for _, title, _ in columns)
     lines = [header, "-" * len(header)]
     for method in methods:
@@ -192,4 +222,31 @@ def format_table(results: Dict[str, Dict], methods=METHODS) -> str:
                 text = f"{value:.2f}±{row[key + '_std']:.2f}"
             cells.append(f"{text:>11}")
         lines.append(f"{method:<18}" + "".join(cells))
+    return "\n".join(lines)
+
+
+# (key, title, format) of the structure summary; `-` where a method has no such output.
+STRUCTURE_COLUMNS = (("parsing_pixel_accuracy", "pix-acc", "{:.4f}"), ("parsing_miou", "mIoU", "{:.4f}"),
+                     ("parsing_classes_present", "classes", "{:d}"), ("warped_cloth_iou", "cloth-IoU", "{:.4f}"),
+                     ("warped_cloth_iou_nonwhite", "c-IoU-nw", "{:.4f}"))
+
+
+def format_structure_tables(results: Dict[str, Dict], methods=METHODS) -> str:
+    """The structure metrics as text: a summary (one row per method), then per-class IoU by CIHP name.
+
+    Columns of the summary: parsing pixel accuracy, mIoU over the target
+    classes present, their number, warped-cloth IoU of the warped mask and of
+    the non-white pixels. The per-class table has one column per method with a
+    parsing (the model; the source baseline's is the source parsing).
+    """
+    lines = [_text_table(results, methods, STRUCTURE_COLUMNS)]
+    with_parsing = [m for m in methods if results.get(m, {}).get("parsing_iou")]
+    if with_parsing:
+        names = list(dict.fromkeys(n for m in with_parsing for n in results[m]["parsing_iou"]))
+        header = f"{'CIHP class IoU':<18}" + "".join(f"{m:>18}" for m in with_parsing)
+        lines += ["", header, "-" * len(header)]
+        for name in names:
+            cells = [results[m]["parsing_iou"].get(name) for m in with_parsing]
+            label = f"{LABEL_NAMES.index(name):>2} {name}" if name in LABEL_NAMES else name
+            lines.append(f"{label:<18}" + "".join(f"{'-' if v is None else f'{v:.4f}':>18}" for v in cells))
     return "\n".join(lines)

@@ -1,13 +1,19 @@
-"""Weight-free pixel metrics: L1 and PSNR (docs/metrics.md).
+"""Weight-free pixel metrics: L1 and PSNR, and the 8-bit quantisation every metric sees (docs/metrics.md).
 
 Both are computed per image pair and averaged by the caller, so a dataset's
 score is the mean over images (not a pooled MSE).
 """
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
-__all__ = ["l1", "psnr"]
+__all__ = ["l1", "psnr", "to_uint8"]
+
+
+def to_uint8(image) -> np.ndarray:
+    """[-1, 1] float -> uint8 as written to PNG: round(clip((x + 1) * 127.5, 0, 255))."""
+    return np.clip(np.round((np.asarray(image, np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def _pair(x, y, what: str):

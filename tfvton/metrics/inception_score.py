@@ -1,4 +1,4 @@
-"""Inception Score and mask-IS (docs/metrics.md).
+"""Inception Score and mask-IS, and the InceptionV3 features FID / KID use (docs/metrics.md).
 
 IS = exp(E_x KL(p(y|x) || p(y))) over the 1000 ImageNet classes of InceptionV3
 (Salimans et al. 2016), computed on `splits` (10) disjoint parts of the image
@@ -24,9 +24,12 @@ import numpy as np
 KERAS_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 DEFAULT_SPLITS = 10
 INPUT_SIZE = 299
+# InceptionV3's global average pool before the classifier: the FID / KID features.
+POOL_LAYER = "avg_pool"
+POOL_FEATURES = 2048
 
-__all__ = ["KERAS_WEIGHTS_FILE", "DEFAULT_SPLITS", "INPUT_SIZE", "resolve_weights", "score_from_probabilities",
-           "InceptionScorer"]
+__all__ = ["KERAS_WEIGHTS_FILE", "DEFAULT_SPLITS", "INPUT_SIZE", "POOL_LAYER", "POOL_FEATURES", "resolve_weights",
+           "score_from_probabilities", "InceptionScorer"]
 
 
 def resolve_weights(weights: Optional[str] = None, allow_download: bool = False) -> Optional[str]:
@@ -88,7 +91,7 @@ def score_from_probabilities(probabilities: np.ndarray, splits: int = DEFAULT_SP
 
 
 class InceptionScorer:
-    """InceptionV3 class probabilities and the IS of image sets.
+    """InceptionV3 class probabilities, pool features and the IS of image sets.
 
     Args:
         weights: what `resolve_weights` returned (a file path or `"imagenet"`),
@@ -118,22 +121,37 @@ class InceptionScorer:
         self.model = keras.applications.InceptionV3(
             weights=None if weights == "random" else weights, include_top=True,
             input_shape=(input_size, input_size, 3), classifier_activation="softmax")
+        # The same network's 2048-d pool features (FID / KID) come out of the same pass.
+        self._both = keras.Model(self.model.inputs, [self.model.get_layer(POOL_LAYER).output, self.model.output])
 
-    def probabilities(self, images) -> np.ndarray:
-        """Softmax class probabilities (N, 1000) of images in [-1, 1] (NHWC, any size).
+    def features_and_probabilities(self, images):
+        """Pool features (N, 2048) and softmax class probabilities (N, 1000) of images in [-1, 1].
 
-        Images are resized bilinearly to the classifier's input; [-1, 1] is
-        already the range `inception_v3.preprocess_input` produces.
+        Images (NHWC, any size) are resized bilinearly to the classifier's
+        input; [-1, 1] is already the range `inception_v3.preprocess_input`
+        produces. One forward pass gives both.
         """
         import tensorflow as tf
 
         images = np.asarray(images, dtype=np.float32)
-        out = []
+        features, probabilities = [], []
         for start in range(0, len(images), self.batch_size):
             batch = tf.image.resize(images[start:start + self.batch_size], [self.input_size, self.input_size],
                                     method="bilinear")
-            out.append(np.asarray(self.model(batch, training=False), dtype=np.float64))
-        return np.concatenate(out, axis=0) if out else np.zeros((0, 1000))
+            pool, softmax = self._both(batch, training=False)
+            features.append(np.asarray(pool, dtype=np.float64))
+            probabilities.append(np.asarray(softmax, dtype=np.float64))
+        if not features:
+            return np.zeros((0, POOL_FEATURES)), np.zeros((0, 1000))
+        return np.concatenate(features, axis=0), np.concatenate(probabilities, axis=0)
+
+    def features(self, images) -> np.ndarray:
+        """Pool features (N, 2048) of images in [-1, 1] (the FID / KID features)."""
+        return self.features_and_probabilities(images)[0]
+
+    def probabilities(self, images) -> np.ndarray:
+        """Softmax class probabilities (N, 1000) of images in [-1, 1] (NHWC, any size)."""
+        return self.features_and_probabilities(images)[1]
 
     def score(self, images, splits: int = DEFAULT_SPLITS) -> Dict[str, float]:
         """IS (mean, std over `splits` parts) of images in [-1, 1]."""

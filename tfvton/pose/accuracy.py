@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from tfvton.data.mpv import load_keypoints
-from tfvton.inference.inputs import read_photo
+from tfvton.data.raw_io import read_photo
 
 __all__ = ["KeypointAccuracy", "joint_distances", "summarize", "mpv_sample_accuracy"]
 

@@ -8,7 +8,7 @@ from typing import Optional, Tuple, Union
 import numpy as np
 
 from tfvton.data import DataError
-from tfvton.inference.inputs import read_photo
+from tfvton.data.raw_io import read_photo
 from tfvton.pose.coco18 import VISIBILITY_THRESHOLD, coco18_from_mediapipe
 from tfvton.pose.detector import PoseDetector
 from tfvton.pose.landmarks import PoseLandmarker, PoseLandmarks
