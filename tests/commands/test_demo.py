@@ -16,11 +16,13 @@ def test_demo_smoke_writes_report_metrics_grids_and_exports(tmp_path, mpv_root, 
     metrics = json.loads((out / "metrics.json").read_text())
     for method in ("model", "baseline_source", "baseline_paste"):
         assert {"ssim", "mask_ssim", "l1", "psnr"} <= set(metrics[method])
+    assert {"parsing_miou", "parsing_iou", "warped_cloth_iou", "warped_cloth_iou_nonwhite"} <= set(metrics["model"])
     summary = json.loads((out / "summary.json").read_text())
     assert [r["stage"] for r in summary["training"]] == ["gmm", "parsing", "appearance", "face", "joint"]
     assert all(r["steps"] >= 2 for r in summary["training"])
     html = (out / "report.html").read_text()
-    for name in ("test_pairs.png", "cross_garment.png", "mpv_samples.png", "loss_appearance.png", "metrics.json"):
+    for name in ("test_pairs.png", "cross_garment.png", "mpv_samples.png", "loss_appearance.png", "metrics.json",
+                 "parsing mIoU", "warped-cloth IoU (mask)", "upper_clothes"):
         assert name in html
     for grid in ("test_pairs", "cross_garment", "mpv_samples"):
         assert (out / "grids" / f"{grid}.png").is_file()
