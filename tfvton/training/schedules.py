@@ -37,7 +37,8 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"initial_lr": self.initial_lr, "total_steps": self.total_steps, "decay_steps": self.decay_steps}
 
 
-def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: bool = False):
+def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: bool = False,
+                    discriminator: bool = False):
     """Adam with the config's rate, betas and decay, as the official (lr 2e-4, betas (0.5, 0.999)).
 
     Args:
@@ -45,13 +46,16 @@ def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: b
         total_steps: the stage's step budget (for `decay: linear`).
         name: optimizer name (shows in checkpoints and variable paths).
         loss_scale: wrap in a `LossScaleOptimizer` (mixed_float16).
+        discriminator: the optimizer of a discriminator: its rate is scaled by
+            `optimizer.d_lr_scale` (1 = official).
     Returns:
         A `keras.optimizers.Optimizer`.
     """
+    lr = optimizer_config.lr * (optimizer_config.d_lr_scale if discriminator else 1.0)
     if optimizer_config.decay == "linear":
-        rate = LinearDecay(optimizer_config.lr, total_steps, optimizer_config.decay_steps)
+        rate = LinearDecay(lr, total_steps, optimizer_config.decay_steps)
     elif optimizer_config.decay == "none":
-        rate = optimizer_config.lr
+        rate = lr
     else:
         raise ValueError(f"tfvton/training/schedules.py: optimizer.decay must be 'none' or 'linear', "
                          f"got {optimizer_config.decay!r}")
