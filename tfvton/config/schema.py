@@ -141,6 +141,7 @@ class LossConfig:
     face_gan: float = 3.0
     gmm_l1: float = 1.0
     gmm_smoothness: float = 0.0  # CP-VTON+ grid smoothness (their lambda 40); 0 = official CP-VTON
+    gmm_mask: float = 0.0  # L1(warped cloth mask, target cloth mask): a silhouette term; 0 = official
     joint_parsing: float = 1.0  # joint_G_parsing
     parsing: float = 1.0  # parsing stage: weight of the parsing CE (official: lambda_L1)
     parsing_gan: float = 1.0  # parsing stage: weight of the GAN term (official: unweighted)
@@ -168,6 +169,8 @@ class LossConfig:
             raise ValueError(f"loss.gan_warmup must be >= 0 steps, got {self.gan_warmup}")
         if not 0.5 <= self.real_label <= 1.0:
             raise ValueError(f"loss.real_label must be in [0.5, 1], got {self.real_label}")
+        if self.gmm_mask < 0:
+            raise ValueError(f"loss.gmm_mask must be >= 0, got {self.gmm_mask}")
         if self.gmm_smoothness < 0:
             raise ValueError(f"loss.gmm_smoothness must be >= 0, got {self.gmm_smoothness}")
         if self.style_criterion not in ("l1", "mse"):

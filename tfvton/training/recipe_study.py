@@ -38,6 +38,10 @@ from tfvton.networks import factory
 from tfvton.training.forward import generate_parsing, warp_cloth
 from tfvton.training import algorithm, runner
 
+# The switches a recipe consists of (section, key); the `paper` preset keeps the official values.
+RECIPE_FIELDS = (("model", "parsing_output"), ("model", "gmm_init"), ("loss", "parsing_ce"), ("loss", "parsing"),
+                 ("loss", "parsing_gan"), ("loss", "gan_warmup"), ("loss", "real_label"), ("loss", "gmm_smoothness"),
+                 ("loss", "gmm_mask"), ("optimizer", "lr"), ("optimizer", "d_lr_scale"))
 STAGE_METRICS = {"parsing": "miou", "gmm": "cloth_iou", "appearance": "mask_ssim"}
 # A warped-cloth pixel is garment when some channel is darker than this (8-bit 245 in [-1, 1]):
 # SynthMPV's in-shop cloth lies on pure white, and border padding keeps the white.
@@ -77,26 +81,26 @@ def mask_iou(a, b) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _test_batches(data_root, config, batch_size: int = 8):
+def _batches(data_root, config, split: str = "test", batch_size: int = 8):
     from tfvton.data import MPVDataset
 
-    test = MPVDataset.from_config(str(data_root), None, "test", config.data, progress=False)
-    return test.as_tf_dataset(batch_size=batch_size)
+    pairs = MPVDataset.from_config(str(data_root), None, split, config.data, progress=False)
+    return pairs.as_tf_dataset(batch_size=batch_size)
 
 
-def evaluate_parsing(parsing_generator, data_root, config) -> Dict[str, object]:
-    """Parsing scores of a generator on the test split (inference mode)."""
+def evaluate_parsing(parsing_generator, data_root, config, split: str = "test") -> Dict[str, object]:
+    """Parsing scores of a generator on a split's pairs (inference mode; see `parsing_scores`)."""
     confusion = np.zeros((transforms.NUM_LABELS,) * 2, np.int64)
-    for batch in _test_batches(data_root, config):
+    for batch in _batches(data_root, config, split):
         predicted = tf.argmax(generate_parsing(parsing_generator, batch, training=False)["parsing"], axis=-1)
         confusion += confusion_matrix(predicted.numpy(), tf.argmax(batch["target_parse"], axis=-1).numpy())
     return parsing_scores(confusion)
 
 
-def evaluate_gmm(gmm, data_root, config) -> Dict[str, float]:
-    """Warped-cloth IoU on the test split, and that of the unwarped cloth (the identity warp) for reference."""
+def evaluate_gmm(gmm, data_root, config, split: str = "test") -> Dict[str, float]:
+    """Warped-cloth IoU on a split's pairs, and that of the unwarped cloth (the identity warp) for reference."""
     warped_masks, cloth_masks, targets = [], [], []
-    for batch in _test_batches(data_root, config):
+    for batch in _batches(data_root, config, split):
         warped = warp_cloth(gmm, batch, training=False, padding_mode="border")["warped_cloth"]
         warped_masks.append(garment_pixels(warped).numpy())
         cloth_masks.append(garment_pixels(batch["cloth_image"]).numpy())
@@ -135,8 +139,15 @@ def _copy_start_weights(start_from, run_dir: Path, stage: str) -> None:
         shutil.copytree(source, run_dir / "weights" / earlier, dirs_exist_ok=True)
 
 
-def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=None) -> Dict[str, object]:
-    """Trains `stage` for `steps` steps from scratch in `run_dir` and scores it on the test split.
+def recipe_overrides(config) -> List[str]:
+    """The config's training-recipe switches as `key=value` overrides (to carry a preset's recipe
+    onto another geometry, e.g. the `small` recipe onto the `smoke` sizes in the learning test)."""
+    return [f"{section}.{key}={getattr(getattr(config, section), key)}" for section, key in RECIPE_FIELDS]
+
+
+def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=None,
+              split: str = "test") -> Dict[str, object]:
+    """Trains `stage` for `steps` steps from scratch in `run_dir` and scores it on a split (default test).
 
     Returns:
         dict: the stage's metrics plus `steps`, `seconds` (training, build included),
@@ -158,9 +169,10 @@ def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=Non
               "step_seconds": round(trained["step_seconds"], 4),
               "steps_per_second": round(1.0 / trained["step_seconds"], 2), "losses": trained["losses"]}
     if stage == "parsing":
-        result.update(evaluate_parsing(_load_exported(config, run_dir, stage, "parsing_generator"), data_root, config))
+        result.update(evaluate_parsing(_load_exported(config, run_dir, stage, "parsing_generator"), data_root, config,
+                                       split))
     elif stage == "gmm":
-        result.update(evaluate_gmm(_load_exported(config, run_dir, stage, "gmm"), data_root, config))
+        result.update(evaluate_gmm(_load_exported(config, run_dir, stage, "gmm"), data_root, config, split))
     elif stage == "appearance":
         from tfvton.config import save_config
 
