@@ -125,3 +125,21 @@ def test_gan_warmup_ramps_the_generator_gan_term_linearly():
     for step, factor in ((0, 0.25), (1, 0.5), (3, 1.0), (50, 1.0)):
         trainer.step.assign(step)
         assert float(trainer.gan_generator_loss(prediction)[0]) == pytest.approx(0.25 * factor)
+
+
+def test_gmm_trainer_adds_the_silhouette_and_smoothness_terms_only_when_weighted():
+    from tests.training.training_helpers import random_batch
+    from tfvton.training.gmm_trainer import GMMTrainer
+
+    batch = random_batch(2)
+    gmm = GMM(ngf=4, height=64, width=64, identity_init=True)
+    official = GMMTrainer(gmm, loss_config={})
+    assert set(official.tracked_terms()) == {"g_total", "g_l1"}
+    trainer = GMMTrainer(gmm, loss_config={"gmm_mask": 2.0, "gmm_smoothness": 40.0})
+    terms = trainer.generator_losses(batch, trainer.generate(batch, training=False))
+    # Identity warp: the silhouette term is the L1 between the unwarped mask and the target's cloth region.
+    expected = 2.0 * np.abs(batch["cloth_mask"].numpy() - batch["target_cloth_mask"].numpy()).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(terms["g_mask"].numpy(), expected, atol=1e-4)
+    np.testing.assert_allclose(terms["g_smooth"].numpy(), 0.0, atol=1e-5)
+    np.testing.assert_allclose(terms["g_total"].numpy(),
+                               (terms["g_l1"] + terms["g_mask"] + terms["g_smooth"]).numpy(), rtol=1e-6)
