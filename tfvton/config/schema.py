@@ -185,10 +185,12 @@ class LossConfig:
 class OptimizerConfig:
     """Adam as in the paper: lr 2e-4, betas (0.5, 0.999).
 
+    `stage_lr` overrides `lr` for named stages (e.g. `[[parsing, 0.001]]`);
     `d_lr_scale` multiplies the discriminators' rate (1 = official).
     """
 
     lr: float = 2e-4
+    stage_lr: Tuple[Tuple[str, float], ...] = ()
     d_lr_scale: float = 1.0
     beta1: float = 0.5
     beta2: float = 0.999

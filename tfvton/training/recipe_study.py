@@ -41,7 +41,8 @@ from tfvton.training import algorithm, runner
 # The switches a recipe consists of (section, key); the `paper` preset keeps the official values.
 RECIPE_FIELDS = (("model", "parsing_output"), ("model", "gmm_init"), ("loss", "parsing_ce"), ("loss", "parsing"),
                  ("loss", "parsing_gan"), ("loss", "gan_warmup"), ("loss", "real_label"), ("loss", "gmm_smoothness"),
-                 ("loss", "gmm_mask"), ("optimizer", "lr"), ("optimizer", "d_lr_scale"))
+                 ("loss", "gmm_mask"), ("optimizer", "lr"), ("optimizer", "stage_lr"),
+                 ("optimizer", "d_lr_scale"))
 STAGE_METRICS = {"parsing": "miou", "gmm": "cloth_iou", "appearance": "mask_ssim"}
 # A warped-cloth pixel is garment when some channel is darker than this (8-bit 245 in [-1, 1]):
 # SynthMPV's in-shop cloth lies on pure white, and border padding keeps the white.
@@ -142,7 +143,12 @@ def _copy_start_weights(start_from, run_dir: Path, stage: str) -> None:
 def recipe_overrides(config) -> List[str]:
     """The config's training-recipe switches as `key=value` overrides (to carry a preset's recipe
     onto another geometry, e.g. the `small` recipe onto the `smoke` sizes in the learning test)."""
-    return [f"{section}.{key}={getattr(getattr(config, section), key)}" for section, key in RECIPE_FIELDS]
+    def text(value):
+        if isinstance(value, tuple):  # YAML flow lists: [[parsing, 0.001]]
+            return "[" + ", ".join(text(v) for v in value) + "]"
+        return str(value)
+
+    return [f"{section}.{key}={text(getattr(getattr(config, section), key))}" for section, key in RECIPE_FIELDS]
 
 
 def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=None,

@@ -38,7 +38,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: bool = False,
-                    discriminator: bool = False):
+                    discriminator: bool = False, stage: str = ""):
     """Adam with the config's rate, betas and decay, as the official (lr 2e-4, betas (0.5, 0.999)).
 
     Args:
@@ -48,10 +48,12 @@ def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: b
         loss_scale: wrap in a `LossScaleOptimizer` (mixed_float16).
         discriminator: the optimizer of a discriminator: its rate is scaled by
             `optimizer.d_lr_scale` (1 = official).
+        stage: the stage it trains; `optimizer.stage_lr` may name a rate for it.
     Returns:
         A `keras.optimizers.Optimizer`.
     """
-    lr = optimizer_config.lr * (optimizer_config.d_lr_scale if discriminator else 1.0)
+    lr = float(dict(optimizer_config.stage_lr).get(stage, optimizer_config.lr))
+    lr *= optimizer_config.d_lr_scale if discriminator else 1.0
     if optimizer_config.decay == "linear":
         rate = LinearDecay(lr, total_steps, optimizer_config.decay_steps)
     elif optimizer_config.decay == "none":
