@@ -143,3 +143,11 @@ def test_gmm_trainer_adds_the_silhouette_and_smoothness_terms_only_when_weighted
     np.testing.assert_allclose(terms["g_smooth"].numpy(), 0.0, atol=1e-5)
     np.testing.assert_allclose(terms["g_total"].numpy(),
                                (terms["g_l1"] + terms["g_mask"] + terms["g_smooth"]).numpy(), rtol=1e-6)
+
+
+def test_stage_lr_names_the_rate_of_one_stage():
+    config = load_config("smoke", ["optimizer.stage_lr=[[parsing, 0.001]]", "optimizer.d_lr_scale=0.5"]).optimizer
+    assert float(build_optimizer(config, 100, "g", stage="parsing").learning_rate) == pytest.approx(1e-3)
+    assert float(build_optimizer(config, 100, "d", discriminator=True, stage="parsing").learning_rate) == \
+        pytest.approx(5e-4)
+    assert float(build_optimizer(config, 100, "g", stage="gmm").learning_rate) == pytest.approx(2e-4)
