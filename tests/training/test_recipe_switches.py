@@ -151,3 +151,9 @@ def test_stage_lr_names_the_rate_of_one_stage():
     assert float(build_optimizer(config, 100, "d", discriminator=True, stage="parsing").learning_rate) == \
         pytest.approx(5e-4)
     assert float(build_optimizer(config, 100, "g", stage="gmm").learning_rate) == pytest.approx(2e-4)
+
+
+def test_stage_lr_rejects_unknown_stages():
+    config = load_config("smoke", ["optimizer.stage_lr=[[parsnip, 0.001]]"]).optimizer
+    with pytest.raises(ValueError, match="parsnip"):
+        build_optimizer(config, 100, "g", stage="parsing")

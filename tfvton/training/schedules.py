@@ -4,6 +4,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfvton.training.algorithm import STAGES
+
 
 @keras.saving.register_keras_serializable(package="tfvton")
 class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -52,7 +54,12 @@ def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: b
     Returns:
         A `keras.optimizers.Optimizer`.
     """
-    lr = float(dict(optimizer_config.stage_lr).get(stage, optimizer_config.lr))
+    stage_lr = dict(optimizer_config.stage_lr)
+    unknown = sorted(set(stage_lr) - set(STAGES))
+    if unknown:
+        raise ValueError(f"optimizer.stage_lr names unknown stage(s) {', '.join(unknown)}; expected some of "
+                         f"{', '.join(STAGES)}")
+    lr = float(stage_lr.get(stage, optimizer_config.lr))
     lr *= optimizer_config.d_lr_scale if discriminator else 1.0
     if optimizer_config.decay == "linear":
         rate = LinearDecay(lr, total_steps, optimizer_config.decay_steps)
