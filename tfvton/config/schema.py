@@ -74,6 +74,14 @@ class ModelConfig:
             for face generators trained that way, never for official weights.
         face_crop: side of the face crop in pixels (multiple of 4, >= 20,
             at most the image height and width).
+        parsing_output: the parsing U-Net's output activation: `tanh` (official)
+            or `linear` (raw scores, so the cross-entropy on them can reach
+            confident predictions; for models trained from scratch). Not a
+            weight: official checkpoints load either way.
+        gmm_init: start of the GMM's TPS regression: `official` (PyTorch's
+            default init of the last Linear) or `identity` (zero weights and
+            bias: theta = 0, the identity grid, so training starts from the
+            unwarped cloth).
     """
 
     ngf: int = 64
@@ -91,8 +99,14 @@ class ModelConfig:
     face_refinement: bool = True
     face_mode: str = "full"
     face_crop: int = 64
+    parsing_output: str = "tanh"
+    gmm_init: str = "official"
 
     def __post_init__(self):
+        if self.parsing_output not in ("tanh", "linear"):
+            raise ValueError(f"model.parsing_output must be 'tanh' or 'linear', got {self.parsing_output!r}")
+        if self.gmm_init not in ("official", "identity"):
+            raise ValueError(f"model.gmm_init must be 'official' or 'identity', got {self.gmm_init!r}")
         if self.face_mode not in ("full", "crop"):
             raise ValueError(f"model.face_mode must be 'full' or 'crop'. "
                              f"Received: model.face_mode={self.face_mode!r}")
@@ -110,7 +124,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Loss weights (official `config.py` names in the comments)."""
+    """Loss weights (official `config.py` names in the comments).
+
+    The training-recipe switches below default to the official behaviour (off);
+    docs/training.md has the ablation that chose the `small`/`mobile` values:
+    `gmm_smoothness` (CP-VTON+ grid regulariser weight), `gan_warmup` (steps over
+    which every generator GAN weight ramps linearly from 0 to its value),
+    `real_label` (one-sided label smoothing: the discriminators' target for real
+    pairs).
+    """
 
     l1: float = 1.0  # lambda_L1
     gan: float = 1.0  # G_GAN
@@ -122,11 +144,15 @@ class LossConfig:
     face_img_l1: float = 1.0
     face_gan: float = 3.0
     gmm_l1: float = 1.0
+    gmm_smoothness: float = 0.0  # CP-VTON+ grid smoothness (their lambda 40); 0 = official CP-VTON
+    gmm_mask: float = 0.0  # L1(warped cloth mask, target cloth mask): a silhouette term; 0 = official
     joint_parsing: float = 1.0  # joint_G_parsing
     parsing: float = 1.0  # parsing stage: weight of the parsing CE (official: lambda_L1)
     parsing_gan: float = 1.0  # parsing stage: weight of the GAN term (official: unweighted)
     parsing_ce: str = "official"  # official (CE on softmax outputs) | logits
     gan_mode: str = "lsgan"  # gan_mode: lsgan (MSE to 1/0) | vanilla (BCE with logits)
+    gan_warmup: int = 0  # steps of linear GAN-weight warm-up in every GAN stage; 0 = official
+    real_label: float = 1.0  # D target for real pairs; < 1 = one-sided label smoothing
     # relu1_1 ... relu5_1; the official VGGLoss reverses [1/32, 1/16, 1/8, 1/4, 1] before use.
     vgg_layers: Tuple[str, ...] = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
     vgg_layer_weights: Tuple[float, ...] = (1.0, 1.0 / 4, 1.0 / 8, 1.0 / 16, 1.0 / 32)
@@ -144,6 +170,14 @@ class LossConfig:
                              f"Received: loss.parsing_ce={self.parsing_ce!r}")
         if self.gan_mode not in ("lsgan", "vanilla"):
             raise ValueError(f"loss.gan_mode must be 'lsgan' or 'vanilla'. Received: loss.gan_mode={self.gan_mode!r}")
+        if self.gan_warmup < 0:
+            raise ValueError(f"loss.gan_warmup must be >= 0 steps. Received: loss.gan_warmup={self.gan_warmup}")
+        if not 0.5 <= self.real_label <= 1.0:
+            raise ValueError(f"loss.real_label must be in [0.5, 1]. Received: loss.real_label={self.real_label}")
+        if self.gmm_mask < 0:
+            raise ValueError(f"loss.gmm_mask must be >= 0. Received: loss.gmm_mask={self.gmm_mask}")
+        if self.gmm_smoothness < 0:
+            raise ValueError(f"loss.gmm_smoothness must be >= 0. Received: loss.gmm_smoothness={self.gmm_smoothness}")
         if self.style_criterion not in ("l1", "mse"):
             raise ValueError(f"loss.style_criterion must be 'l1' or 'mse'. "
                              f"Received: loss.style_criterion={self.style_criterion!r}")
@@ -157,9 +191,15 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """Adam as in the paper: lr 2e-4, betas (0.5, 0.999)."""
+    """Adam as in the paper: lr 2e-4, betas (0.5, 0.999).
+
+    `stage_lr` overrides `lr` for named stages (e.g. `[[parsing, 0.001]]`);
+    `d_lr_scale` multiplies the discriminators' rate (1 = official).
+    """
 
     lr: float = 2e-4
+    stage_lr: Tuple[Tuple[str, float], ...] = ()
+    d_lr_scale: float = 1.0
     beta1: float = 0.5
     beta2: float = 0.999
     decay: str = "none"  # none | linear (to zero over the last `decay_steps`)

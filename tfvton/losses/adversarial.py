@@ -29,9 +29,9 @@ def _check_mode(mode):
         raise ValueError(f"loss.gan_mode must be one of {GAN_MODES}. Received: loss.gan_mode={mode!r}")
 
 
-def _single_gan_loss(prediction, target_is_real: bool, mode: str):
+def _single_gan_loss(prediction, target_is_real: bool, mode: str, real_label: float = REAL_LABEL):
     prediction = tf.cast(prediction, tf.float32)
-    label = REAL_LABEL if target_is_real else FAKE_LABEL
+    label = real_label if target_is_real else FAKE_LABEL
     target = tf.fill(tf.shape(prediction), label)
     if mode == "lsgan":
         elementwise = tf.square(prediction - target)
@@ -40,33 +40,37 @@ def _single_gan_loss(prediction, target_is_real: bool, mode: str):
     return tf.reduce_mean(tf.reshape(elementwise, [tf.shape(prediction)[0], -1]), axis=1)
 
 
-def gan_loss(prediction: Union[tf.Tensor, Sequence[tf.Tensor]], target_is_real: bool, mode: str = "lsgan"):
+def gan_loss(prediction: Union[tf.Tensor, Sequence[tf.Tensor]], target_is_real: bool, mode: str = "lsgan",
+             real_label: float = REAL_LABEL):
     """GAN loss of discriminator outputs against the real (1) or fake (0) label.
 
     Args:
         prediction: (B, ...) discriminator output, or a list of them (summed).
-        target_is_real: compare with 1.0 (True) or 0.0 (False).
+        target_is_real: compare with `real_label` (True) or 0.0 (False).
         mode: `lsgan` (MSE) or `vanilla` (BCE on logits).
+        real_label: the real target (1.0 official; below 1 is one-sided label smoothing).
     Returns:
         (B,) float32.
     """
     _check_mode(mode)
     if isinstance(prediction, (list, tuple)):
-        return tf.add_n([_single_gan_loss(p, target_is_real, mode) for p in prediction])
-    return _single_gan_loss(prediction, target_is_real, mode)
+        return tf.add_n([_single_gan_loss(p, target_is_real, mode, real_label) for p in prediction])
+    return _single_gan_loss(prediction, target_is_real, mode, real_label)
 
 
-def discriminator_loss(real_prediction, fake_prediction, mode: str = "lsgan"):
+def discriminator_loss(real_prediction, fake_prediction, mode: str = "lsgan", real_label: float = REAL_LABEL):
     """The official D objective: 0.5 * (loss(real -> 1) + loss(fake -> 0)), per sample.
 
     Args:
         real_prediction: D on the (source, real target) pair.
         fake_prediction: D on the (source, generated) pair, generator output stopped.
         mode: `lsgan` or `vanilla`.
+        real_label: the target for real pairs (`loss.real_label`; 1.0 official, e.g.
+            0.9 for one-sided label smoothing, which keeps D from saturating).
     Returns:
         dict of (B,) float32: `total`, `real`, `fake` (`total` already has the 0.5).
     """
-    real = gan_loss(real_prediction, True, mode)
+    real = gan_loss(real_prediction, True, mode, real_label)
     fake = gan_loss(fake_prediction, False, mode)
     return {"total": 0.5 * (real + fake), "real": real, "fake": fake}
 

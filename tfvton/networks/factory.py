@@ -71,10 +71,11 @@ def build_networks(config, names: Optional[Iterable[str]] = None) -> Dict[str, k
     m, height, width = config.model, config.data.height, config.data.width
     makers = {
         "gmm": lambda: GMM(grid_size=m.grid_size, ngf=m.gmm_ngf, height=height, width=width,
-                           agnostic_channels=AGNOSTIC_CHANNELS, cloth_channels=3, name="gmm"),
+                           agnostic_channels=AGNOSTIC_CHANNELS, cloth_channels=3,
+                           identity_init=m.gmm_init == "identity", name="gmm"),
         "parsing_generator": lambda: _build(
             ParsingUNet(output_channels=PARSE_CHANNELS, ngf=m.ngf, downsamplings=parsing_downsamplings(config),
-                        dropout=m.dropout, name="parsing_generator"),
+                        dropout=m.dropout, output_activation=m.parsing_output, name="parsing_generator"),
             height, width, PARSING_INPUT_CHANNELS),
         "appearance_generator": lambda: _build(
             TreeGenerator(output_channels=APPEARANCE_OUTPUT_CHANNELS, ngf=m.ngf, n_blocks=m.n_blocks,

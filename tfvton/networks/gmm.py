@@ -63,6 +63,9 @@ class GMM(keras.Model):
             + head image (3) + target pose (18) = 22.
         cloth_channels: channels of the cloth image (3).
         synchronized: use synchronized BatchNorm across replicas (multi-GPU training).
+        identity_init: start the last Linear at zero weights and bias, so theta = 0
+            and the grid is the identity: training starts from the unwarped cloth
+            (`model.gmm_init: identity`). False: PyTorch's default init (official).
         **kwargs: forwarded to `keras.Model` (e.g. `name`).
 
     Call args:
@@ -87,6 +90,7 @@ class GMM(keras.Model):
         agnostic_channels: int = 22,
         cloth_channels: int = 3,
         synchronized: bool = False,
+        identity_init: bool = False,
         **kwargs,
     ):
         feature_height, feature_width = height, width
@@ -114,8 +118,9 @@ class GMM(keras.Model):
         linear = keras.layers.Dense(
             2 * grid_size * grid_size,
             activation="tanh",
-            kernel_initializer=_TORCH_DEFAULT_KERNEL,
-            bias_initializer=_torch_default_bias(fan_in),
+            # Zero theta -> the regular control points: TpsGrid gives the identity grid.
+            kernel_initializer="zeros" if identity_init else _TORCH_DEFAULT_KERNEL,
+            bias_initializer="zeros" if identity_init else _torch_default_bias(fan_in),
             name="regression_linear",
         )
         # float32 even under a mixed-precision policy: the grid needs ~1e-6 precision.
@@ -140,6 +145,7 @@ class GMM(keras.Model):
         self.agnostic_channels = agnostic_channels
         self.cloth_channels = cloth_channels
         self.synchronized = synchronized
+        self.identity_init = identity_init
 
     def warp(self, cloth, grid, padding_mode: str = "border"):
         """Warps `cloth` (B, H, W, C) with a grid from this module (official inference: border padding)."""
@@ -156,6 +162,7 @@ class GMM(keras.Model):
             "agnostic_channels": self.agnostic_channels,
             "cloth_channels": self.cloth_channels,
             "synchronized": self.synchronized,
+            "identity_init": self.identity_init,
         }
 
     @classmethod

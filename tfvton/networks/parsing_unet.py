@@ -8,6 +8,7 @@ from tfvton.layers.torch_conv import conv2d, conv2d_transpose, crop, zero_pad
 
 MAX_DOWNSAMPLINGS = 6  # the official 'unet_256'
 LEAKY_SLOPE = 0.2
+OUTPUT_ACTIVATIONS = ("tanh", "linear")
 
 
 def derive_unet_downsamplings(height: int, width: int, max_downsamplings: int = MAX_DOWNSAMPLINGS) -> int:
@@ -53,7 +54,8 @@ class ParsingUNet(keras.Model):
     LeakyReLU(d_{i-1}), as the official in-place LeakyReLU leaves the tensor
     that `torch.cat([x, model(x)])` concatenates; only the parent's ReLU reads
     it and ReLU(LeakyReLU(x)) = ReLU(x), so this is not observable. The output
-    goes through tanh; the pipeline applies the softmax.
+    goes through tanh (or none, `output_activation="linear"`); the pipeline
+    applies the softmax.
 
     Sublayers (stable names the checkpoint converter relies on):
     `down{i}_conv`, `up{i}_deconv` for i = 0 .. n-1.
@@ -65,6 +67,9 @@ class ParsingUNet(keras.Model):
             `derive_unet_downsamplings`). H and W must be divisible by 2**n.
         dropout: Dropout rate in the intermediate levels (official: 0.5,
             active only with `training=True`).
+        output_activation: `tanh` (official) or `linear` (the scores leave
+            unbounded, for training from scratch with a cross-entropy on them;
+            `model.parsing_output`). No weights depend on it.
         **kwargs: standard `keras.Model` arguments (name, ...).
 
     Example:
@@ -73,8 +78,10 @@ class ParsingUNet(keras.Model):
     """
 
     def __init__(self, output_channels: int = 20, ngf: int = 64, downsamplings: int = MAX_DOWNSAMPLINGS,
-                 dropout: float = 0.5, **kwargs):
+                 dropout: float = 0.5, output_activation: str = "tanh", **kwargs):
         super().__init__(**kwargs)
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(f"model.parsing_output must be one of {OUTPUT_ACTIVATIONS}, got {output_activation!r}")
         if downsamplings < 2:
             raise ValueError(f"ParsingUNet: downsamplings must be >= 2. Received: downsamplings={downsamplings}")
         if not 0.0 <= dropout < 1.0:
@@ -83,6 +90,7 @@ class ParsingUNet(keras.Model):
         self.ngf = ngf
         self.downsamplings = downsamplings
         self.dropout = dropout
+        self.output_activation = output_activation
 
         # === Layers ===
         self.norm = InstanceNorm(name="norm")
@@ -123,7 +131,8 @@ class ParsingUNet(keras.Model):
             if self.has_dropout(level):
                 x = self.dropout_layer(x, training=training)
             x = keras.ops.concatenate([skips[level - 1], x], axis=-1)
-        return keras.ops.tanh(self._up(0, keras.ops.relu(x)))
+        scores = self._up(0, keras.ops.relu(x))
+        return keras.ops.tanh(scores) if self.output_activation == "tanh" else scores
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.output_channels,)
@@ -132,5 +141,6 @@ class ParsingUNet(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update({"output_channels": self.output_channels, "ngf": self.ngf,
-                       "downsamplings": self.downsamplings, "dropout": self.dropout})
+                       "downsamplings": self.downsamplings, "dropout": self.dropout,
+                       "output_activation": self.output_activation})
         return config

@@ -112,7 +112,8 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                           f"{name}; it starts from its initializer", file=sys.stderr, flush=True)
         trainer = build_trainer(stage, networks, config, config.train.batch_size)
         loss_scale = config.train.mixed_precision == "mixed_float16"
-        optimizers = {name: build_optimizer(config.optimizer, total_steps, f"{name}_adam", loss_scale)
+        optimizers = {name: build_optimizer(config.optimizer, total_steps, f"{name}_adam", loss_scale,
+                                            discriminator=name in factory.DISCRIMINATOR_NAMES, stage=stage.name)
                       for name in stage.trains}
         trainer.compile(optimizers, jit_compile=config.train.jit_compile)
         trainer.build_for_training(sample)

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from tfvton.errors import ConfigError
+from tfvton.training.algorithm import STAGES
 
 
 @keras.saving.register_keras_serializable(package="tfvton")
@@ -39,7 +40,8 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"initial_lr": self.initial_lr, "total_steps": self.total_steps, "decay_steps": self.decay_steps}
 
 
-def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: bool = False):
+def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: bool = False,
+                    discriminator: bool = False, stage: str = ""):
     """Adam with the config's rate, betas and decay, as the official (lr 2e-4, betas (0.5, 0.999)).
 
     Args:
@@ -47,13 +49,23 @@ def build_optimizer(optimizer_config, total_steps: int, name: str, loss_scale: b
         total_steps: the stage's step budget (for `decay: linear`).
         name: optimizer name (shows in checkpoints and variable paths).
         loss_scale: wrap in a `LossScaleOptimizer` (mixed_float16).
+        discriminator: the optimizer of a discriminator: its rate is scaled by
+            `optimizer.d_lr_scale` (1 = official).
+        stage: the stage it trains; `optimizer.stage_lr` may name a rate for it.
     Returns:
         A `keras.optimizers.Optimizer`.
     """
+    stage_lr = dict(optimizer_config.stage_lr)
+    unknown = sorted(set(stage_lr) - set(STAGES))
+    if unknown:
+        raise ConfigError(f"optimizer.stage_lr stage names must be some of {', '.join(STAGES)}. "
+                          f"Received unknown stage(s): {', '.join(unknown)}")
+    lr = float(stage_lr.get(stage, optimizer_config.lr))
+    lr *= optimizer_config.d_lr_scale if discriminator else 1.0
     if optimizer_config.decay == "linear":
-        rate = LinearDecay(optimizer_config.lr, total_steps, optimizer_config.decay_steps)
+        rate = LinearDecay(lr, total_steps, optimizer_config.decay_steps)
     elif optimizer_config.decay == "none":
-        rate = optimizer_config.lr
+        rate = lr
     else:
         raise ConfigError(f"optimizer.decay must be 'none' or 'linear'. "
                           f"Received: optimizer.decay={optimizer_config.decay!r}")

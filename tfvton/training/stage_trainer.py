@@ -189,8 +189,18 @@ class StageTrainer(keras.Model):
         """This replica's share of the global-batch mean (`tfvton.losses.scale_for_replicas`)."""
         return scale_for_replicas(per_sample, self.global_batch_size)
 
+    def gan_warmup_factor(self) -> tf.Tensor:
+        """min(1, (step + 1) / loss.gan_warmup): the ramp on every generator GAN term (1 when off)."""
+        warmup = self.loss_config.gan_warmup
+        if warmup <= 0:
+            return tf.constant(1.0)
+        return tf.minimum(1.0, tf.cast(self.step.value + 1, tf.float32) / float(warmup))
+
     def gan_generator_loss(self, fake_prediction):
-        return adversarial.generator_loss(fake_prediction, self.loss_config.gan_mode)
+        loss = adversarial.generator_loss(fake_prediction, self.loss_config.gan_mode)
+        if self.loss_config.gan_warmup <= 0:
+            return loss  # the official term, untouched
+        return loss * self.gan_warmup_factor()
 
     # === Steps ===
     def _apply(self, tape, loss, names: Sequence[str]) -> None:
@@ -216,7 +226,8 @@ class StageTrainer(keras.Model):
                                             training=True)
             fake_prediction = discriminator(tf.concat([condition, tf.cast(fake, condition.dtype)], axis=-1),
                                             training=True)
-            terms = adversarial.discriminator_loss(real_prediction, fake_prediction, self.loss_config.gan_mode)
+            terms = adversarial.discriminator_loss(real_prediction, fake_prediction, self.loss_config.gan_mode,
+                                                   self.loss_config.real_label)
             scaled = self._scaled_losses(self.scale(terms["total"]), [self.DISCRIMINATOR])
         self._apply(tape, scaled, [self.DISCRIMINATOR])
         return {"d_total": terms["total"], "d_real": terms["real"], "d_fake": terms["fake"]}
@@ -259,7 +270,8 @@ class StageTrainer(keras.Model):
                                             training=False)
             fake_prediction = discriminator(tf.concat([condition, tf.cast(fake, condition.dtype)], axis=-1),
                                             training=False)
-            terms = adversarial.discriminator_loss(real_prediction, fake_prediction, self.loss_config.gan_mode)
+            terms = adversarial.discriminator_loss(real_prediction, fake_prediction, self.loss_config.gan_mode,
+                                                   self.loss_config.real_label)
             d_terms = {"d_total": terms["total"], "d_real": terms["real"], "d_fake": terms["fake"]}
         return {**d_terms, **self.generator_losses(batch, outputs, fake_prediction)}
 
