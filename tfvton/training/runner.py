@@ -233,10 +233,15 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
           loop: str = "auto", callbacks=()):
     """Runs `stage` (or every stage with `all`) in `run_dir`; returns one result dict per stage.
 
-    Sets the precision policy, picks the strategy (`train.strategy`) unless one
-    is given, and writes the resolved config into the run directory.
+    Sets op determinism (`train.deterministic`) and the precision policy, picks
+    the strategy (`train.strategy`) unless one is given, and writes the resolved
+    config into the run directory. Each stage seeds Python, NumPy, TensorFlow
+    and Keras with `train.seed` before it builds its networks, so the same seed
+    and config give bitwise-equal weights on CPU (docs/training.md).
     """
     run_dir = Path(run_dir)
+    if config.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy_lib.set_precision(config.train.mixed_precision)
     if strategy is None:
         strategy = strategy_lib.select_strategy(config.train.strategy)
