@@ -42,6 +42,7 @@ def run(args) -> int:
             print(f"tfvton client: --{name.replace('_', '-')}: no such file {path}", file=sys.stderr)
             return 2
     from tfvton.serving.inputs import save_image
+    from tfvton.serving.replies import ReplyError
 
     try:
         if args.grpc:
@@ -67,7 +68,10 @@ def run(args) -> int:
             except RestError as error:
                 print(f"tfvton client: {args.rest}: {error}", file=sys.stderr)
                 return 1
-    except ValueError as error:  # an input file in the wrong format
+    except ReplyError as error:  # a 200 reply that is not a try-on: nothing is saved
+        print(f"tfvton client: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # an input file in the wrong format, a bad endpoint or setting
         print(f"tfvton client: {error}", file=sys.stderr)
         return 2
     save_image(outputs["tryon_image"][0], args.out)

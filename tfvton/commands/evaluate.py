@@ -78,6 +78,11 @@ def run(args) -> int:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=2) + "\n")
     print(format_table(results))
-    print(f"{results['meta']['pairs']} pairs of {dataset.pairs_file} ({args.split}); "
+    if results["skipped"]:
+        print(f"tfvton evaluate: {len(results['skipped'])} of {results['n_requested']} pairs skipped (listed "
+              f"under `skipped` in the JSON):", file=sys.stderr)
+        for item in results["skipped"]:
+            print(f"  {item['file']}: {item['reason']}", file=sys.stderr)
+    print(f"{results['n_evaluated']} of {results['n_requested']} pairs of {dataset.pairs_file} ({args.split}); "
           f"model: {predictor.source} ({predictor.kind})" + (f"; written to {out}" if out else ""))
     return 0

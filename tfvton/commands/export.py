@@ -68,6 +68,10 @@ def run(args) -> int:
         print(f"tfvton export: --warmup-batch-sizes must be positive integers, got {args.warmup_batch_sizes!r}",
               file=sys.stderr)
         return 2
+    if args.max_image_bytes is not None and args.max_image_bytes <= 0:
+        print(f"tfvton export: `--max-image-bytes` must be a positive number of bytes (the largest encoded image "
+              f"predict_bytes accepts). Received: --max-image-bytes {args.max_image_bytes}", file=sys.stderr)
+        return 2
     if args.version <= 0:
         print(f"tfvton export: --version must be a positive integer, got {args.version}", file=sys.stderr)
         return 2
@@ -83,7 +87,7 @@ def run(args) -> int:
         return 2
 
     kwargs = {}
-    if args.max_image_bytes:
+    if args.max_image_bytes is not None:
         kwargs["max_image_bytes"] = args.max_image_bytes
     try:
         version_dir = saved_model.export_saved_model(

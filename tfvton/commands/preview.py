@@ -20,6 +20,7 @@ def run(args) -> int:
     import sys
 
     from tfvton.commands.common import load_config_from_args
+    from tfvton.data.counting import SkipLog
     from tfvton.data.mpv import DataError, MPVDataset, choose_pairs_and_mode
     from tfvton.data.preview import write_preview
 
@@ -28,9 +29,14 @@ def run(args) -> int:
     try:
         pairs, mode = choose_pairs_and_mode(args.data_root, args.pairs, args.mode, prefer="demo.txt")
         dataset = MPVDataset.from_config(args.data_root, pairs, mode, config.data)
-        out = write_preview(dataset, args.out, n=args.n)
+        skips = SkipLog(dataset.on_bad_sample, label="preview")
+        out = write_preview(dataset, args.out, n=args.n, skips=skips)
     except DataError as e:
         print(f"tfvton preview: {e}", file=sys.stderr)
         return 1
-    print(f"wrote {out} ({min(args.n, len(dataset))} {mode} examples from {pairs})")
+    shown = min(args.n, len(dataset) - len(skips))
+    # Pairs dropped by the up-front check were logged when the dataset was built; count them here too.
+    skipped = len(dataset.bad_samples) + len(skips)
+    note = f"; {skipped} pair(s) skipped (see the warnings above)" if skipped else ""
+    print(f"wrote {out} ({shown} {mode} examples from {pairs}{note})")
     return 0

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "--run-dir", dest="model", required=True,
                         help="a run directory (trained or converted official checkpoint), an exported "
                              "SavedModel directory or a .tflite file")
-    parser.add_argument("--out", default="tryon_out", help="output folder (default: tryon_out)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: tryon_out; with --output, the folder of --output)")
     parser.add_argument("--grid", action="store_true",
                         help="also write the official-style strip: source, cloth, target pose, warped cloth, "
                              "source parsing, predicted parsing, coarse, final")
@@ -47,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     single.add_argument("--target-pose", help="OpenPose COCO-18 JSON of the target pose (person photo frame)")
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
-    single.add_argument("--output", help="output image path (single-file mode; default OUT/<person>__<cloth>.png)")
+    single.add_argument("--output", help="output PNG path (single-file mode; default OUT/<person>__<cloth>.png), "
+                                         "written in one step; checked for writability before inference")
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per forward pass (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -67,21 +69,40 @@ def _check_mode(args) -> str:
     return "single"
 
 
+def _check_counts(args) -> None:
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"`--limit` must be a positive number of pairs. Received: --limit {args.limit}")
+    if args.batch_size < 1:
+        raise ValueError(f"`--batch-size` must be at least 1. Received: --batch-size {args.batch_size}")
+    if args.output and args.data_root:
+        raise ValueError("`--output` names one image (single-file mode); with --data-root use --out FOLDER")
+
+
 def run(args) -> int:
     from tfvton.data import DataError
 
+    from tfvton.atomic_file import AtomicFile, OutputPathError
+
     try:
         mode = _check_mode(args)
+        _check_counts(args)
     except ValueError as e:
         print(f"tfvton tryon: {e}", file=sys.stderr)
         return 2
+    target = AtomicFile(args.output, what="--output") if args.output else None
+    skips = None
     try:
-        # Inputs first: a bad file is reported before minutes of model loading.
+        # Inputs and the output path first: a bad file or an unwritable target is
+        # reported before minutes of model loading and inference.
+        if target is not None:
+            target.open()
         if mode == "single":
             from tfvton.inference.inputs import read_single
             from tfvton.inference.tryon import output_stem
 
-            out_dir = Path(args.out)
+            # With --output, side products (GrabCut mask, --grid strip) go next to it.
+            out_dir = Path(args.out) if args.out else (Path(args.output).parent if args.output else
+                                                       Path("tryon_out"))
             stem = output_stem(args.person, args.cloth)
             mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
             raw = read_single(args.person, args.parsing, args.pose, args.target_pose, args.cloth,
@@ -89,6 +110,7 @@ def run(args) -> int:
             if mask_out is not None:
                 print(f"cloth mask computed with GrabCut: {mask_out}")
         else:
+            from tfvton.data.counting import SkipLog
             from tfvton.data.mpv import MPVDataset, choose_pairs_and_mode
             from tfvton.inference.predictor import read_source_config
             from tfvton.inference.tryon import resize_notes_collapsed
@@ -99,27 +121,29 @@ def run(args) -> int:
                 dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
                                      radius=d.pose_radius, shape_downsample=d.shape_downsample,
                                      on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+            skips = SkipLog.from_dataset(dataset, label="tryon")
         from tfvton.inference.predictor import load_predictor
 
         predictor = load_predictor(args.model, num_threads=getattr(args, "threads", 2))
         if mode == "single":
             from tfvton.inference.tryon import tryon_raws
 
-            written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid)
-            if args.output:
-                Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-                Path(written[0]["image"]).replace(args.output)
-                written[0]["image"] = args.output
+            written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid, target=target)
         else:
             from tfvton.inference.tryon import tryon_dataset
 
-            written = tryon_dataset(predictor, dataset, args.out, grid=args.grid, limit=args.limit,
-                                    batch_size=args.batch_size, progress=not args.quiet)
-    except (DataError, FileNotFoundError, ValueError) as e:
+            written = tryon_dataset(predictor, dataset, args.out or "tryon_out", grid=args.grid, limit=args.limit,
+                                    batch_size=args.batch_size, progress=not args.quiet, skips=skips)
+    except (DataError, FileNotFoundError, ValueError, OutputPathError) as e:
         print(f"tfvton tryon: {e}", file=sys.stderr)
         return 1
+    finally:
+        if target is not None:  # nothing stray at the target's folder after a failure
+            target.discard()
     for paths in written:
         print("  ".join(paths[k] for k in ("image", "grid") if k in paths))
+    if skips is not None and len(skips):
+        print(f"tfvton tryon: {skips.summary(len(written))}", file=sys.stderr)
     print(f"{len(written)} try-on image(s) at {predictor.height}x{predictor.width} written to "
           f"{Path(written[0]['image']).parent} (model: {predictor.source}, {predictor.kind})")
     return 0

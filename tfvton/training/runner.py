@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
+from tfvton.atomic_file import AtomicFile, remove_stale_scratch
 from tfvton.config import save_config
 from tfvton.networks import factory
 from tfvton.training import algorithm, callbacks as cbs, custom_loop, strategy as strategy_lib
@@ -80,10 +80,8 @@ def find_start_weights(stage: algorithm.Stage, run_dir, init_from=None) -> Dict[
 
 
 def _save_weights_atomically(network, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    network.save_weights(scratch)
-    os.replace(scratch, path)
+    # A kill mid-write leaves `.tmp-<pid>-<name>`; `train` removes those at the next start.
+    AtomicFile(path, what="weights file").commit(network.save_weights)
 
 
 def export_stage(trainer, stage: algorithm.Stage, run_dir, steps: int) -> Dict[str, Path]:
@@ -203,7 +201,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
         if chief:
             log_dir.mkdir(parents=True, exist_ok=True)
             scalars = cbs.ScalarSummaries(log_dir, train.log_every)
-            callbacks += [cbs.StepInLogs(), keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=True),
+            callbacks += [cbs.StepInLogs(), cbs.DurableCSVLogger(str(log_dir / "train.csv"), append=True),
                           scalars, cbs.ImageGrids(sample, run_dir / "samples" / stage.name, train.image_every,
                                                   writer=scalars.writer, final=True)]
         callbacks += extra
@@ -247,6 +245,8 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
         strategy = strategy_lib.select_strategy(config.train.strategy)
     if strategy_lib.is_chief(strategy):
         run_dir.mkdir(parents=True, exist_ok=True)
+        for orphan in remove_stale_scratch(run_dir / factory.WEIGHTS_DIR, recursive=True):
+            _log(f"removed {orphan} (left by a run killed while writing weights)", verbose)
         save_config(config, run_dir / factory.CONFIG_FILE)
     results = []
     for each in algorithm.resolve_stages(stage):
