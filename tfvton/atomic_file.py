@@ -91,6 +91,9 @@ class AtomicFile:
             raise self._fail("is a directory; give a file path such as result.png")
         if not self.path.name:
             raise self._fail("has no file name")
+        blocking = next((p for p in [self.path.parent, *self.path.parent.parents] if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise self._fail(f"{str(blocking)!r} is a file, not a folder; choose a writable folder")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Mode 0o666 & ~umask, as any new file (mkstemp would make it 0600).
@@ -119,10 +122,11 @@ class AtomicFile:
 
     def discard(self) -> None:
         """Removes the scratch file (nothing happens when there is none)."""
-        try:
-            self.scratch.unlink()
-        except FileNotFoundError:
-            pass
+        if self._open:
+            try:
+                self.scratch.unlink()
+            except OSError:
+                pass
         self._open = False
 
     def __enter__(self) -> "AtomicFile":

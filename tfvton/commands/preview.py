@@ -35,8 +35,11 @@ def run(args) -> int:
         print(f"tfvton preview: {e}", file=sys.stderr)
         return 1
     shown = min(args.n, len(dataset) - len(skips))
-    # Pairs dropped by the up-front check were logged when the dataset was built; count them here too.
-    skipped = len(dataset.bad_samples) + len(skips)
-    note = f"; {skipped} pair(s) skipped (see the warnings above)" if skipped else ""
+    # The up-front check's drops and the decoding failures, each named.
+    skipped = [(error.path, error.problem) for _, error in dataset.bad_samples]
+    skipped += [(item.file, item.reason) for item in skips.skipped]
+    for path, problem in skipped:
+        print(f"tfvton preview: skipped {path}: {problem}", file=sys.stderr)
+    note = f"; {len(skipped)} pair(s) skipped" if skipped else ""
     print(f"wrote {out} ({shown} {mode} examples from {pairs}{note})")
     return 0
