@@ -1,8 +1,12 @@
 """`tfvton evaluate`: SSIM, mask-SSIM, L1, PSNR (and IS, mask-IS) of a model and two baselines.
 
 Definitions in docs/metrics.md. Writes a JSON file
-`{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...}}`
-and prints a table.
+`{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...},
+"n_requested": N, "n_evaluated": M, "skipped": [{"file", "reason", "line"}]}` and prints a
+table. A pair whose file fails the up-front check or only fails when decoded (a JPEG cut
+after a valid header, a parsing with label 25) is skipped and listed under `skipped` when
+the run's `data.on_bad_sample` is `skip` (the default), and stops the run naming the file
+(exit 1) when it is `stop`.
 """
 from __future__ import annotations
 

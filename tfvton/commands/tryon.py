@@ -79,9 +79,8 @@ def _check_counts(args) -> None:
 
 
 def run(args) -> int:
-    from tfvton.data import DataError
-
     from tfvton.atomic_file import AtomicFile, OutputPathError
+    from tfvton.data import DataError
 
     try:
         mode = _check_mode(args)
@@ -121,7 +120,9 @@ def run(args) -> int:
                 dataset = MPVDataset(args.data_root, pairs, split, height=d.height, width=d.width,
                                      radius=d.pose_radius, shape_downsample=d.shape_downsample,
                                      on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
-            skips = SkipLog.from_dataset(dataset, label="tryon")
+            # Pairs the up-front check dropped, among those asked for (--limit: the first N).
+            last_line = dataset.samples[min(args.limit, len(dataset)) - 1].line if args.limit else None
+            skips = SkipLog.from_dataset(dataset, last_line, label="tryon")
         from tfvton.inference.predictor import load_predictor
 
         predictor = load_predictor(args.model, num_threads=getattr(args, "threads", 2))

@@ -3,8 +3,10 @@
 One row per example; columns: person, cloth, cloth mask, parsing (official CIHP
 colour map), target pose skeleton over the person, and the target image in
 train/test mode. Every tile shows what the model reads (after preprocessing),
-at the dataset's (height, width). numpy / PIL / OpenCV only, plus the eager
-transforms for the keypoint rule.
+at the dataset's (height, width). Drawing uses numpy / PIL / OpenCV, plus the
+eager transforms for the keypoint rule. A pair that fails to decode goes
+through the dataset's skip/stop rule (`tfvton.data.counting`): skipped and
+named, or stopping the preview.
 """
 from __future__ import annotations
 
