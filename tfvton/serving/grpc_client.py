@@ -114,9 +114,8 @@ class GrpcClient:
                                attempt + 1, self.retries, wait)
                 time.sleep(wait)
         outputs = {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
-        if output_filter and "tryon_image" not in output_filter:
-            return outputs
-        return check_reply(outputs, self.target)
+        # A try-on image in the reply is checked here; `tryon` also requires one.
+        return check_reply(outputs, self.target) if "tryon_image" in outputs else outputs
 
     def tryon(self, person: ArrayOrPath, parsing: ArrayOrPath, target_pose: ArrayOrPath, cloth: ArrayOrPath,
               cloth_mask: Optional[ArrayOrPath] = None, signature_name: Optional[str] = None) -> Dict[str, np.ndarray]:
@@ -128,7 +127,7 @@ class GrpcClient:
         """
         signature_name = signature_name or self.signature_name
         request = build_request(person, parsing, target_pose, cloth, cloth_mask, signature_name)
-        return self.predict(request, signature_name)
+        return check_reply(self.predict(request, signature_name), self.target)
 
     def close(self) -> None:
         if self._owns_channel:

@@ -155,11 +155,12 @@ class RestClient:
                       for key, value in outputs.items()}
         except (TypeError, ValueError) as error:
             raise ReplyError(f"{url}: an output of the reply is not a numeric array ({error})") from None
-        return check_reply(arrays, url)
+        # A try-on image in the reply is checked here; `tryon` also requires one.
+        return check_reply(arrays, url) if "tryon_image" in arrays else arrays
 
     def tryon(self, person: ArrayOrPath, parsing: ArrayOrPath, target_pose: ArrayOrPath, cloth: ArrayOrPath,
               cloth_mask: Optional[ArrayOrPath] = None, signature_name: Optional[str] = None) -> Dict[str, np.ndarray]:
         """One try-on from files or arrays (see `tfvton.serving.inputs.build_request`)."""
         signature_name = signature_name or self.signature_name
         request = build_request(person, parsing, target_pose, cloth, cloth_mask, signature_name)
-        return self.predict(request, signature_name)
+        return check_reply(self.predict(request, signature_name), self.url)
