@@ -24,13 +24,13 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional, Union
 
 import keras
 
+from tfvton.atomic_file import AtomicFile, remove_stale_scratch
 from tfvton.config import load_config, save_config
 from tfvton.networks.factory import GENERATOR_NAMES, NETWORK_NAMES, build_networks, build_pipeline
 from tfvton.networks.pipeline import TryOnPipeline
@@ -44,39 +44,19 @@ LOGS_DIR = "logs"
 SAMPLES_DIR = "samples"
 STAGE_MARKER = "stage.json"
 WEIGHTS_SUFFIX = ".weights.h5"
-TMP_PREFIX = ".tmp-"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
 
 
 def atomic_write(path: PathLike, write: Callable[[Path], object]) -> Path:
     """Calls `write(temporary_path)`, then renames the temporary file over `path`.
 
     The temporary file is `.tmp-<pid>-<name>` next to `path` (same filesystem,
-    so `os.replace` is atomic); it keeps the final suffix, which writers such as
-    `save_weights` check. On failure it is removed and the error re-raised.
+    so the rename is atomic; `tfvton.atomic_file.AtomicFile`); it keeps the final
+    suffix, which writers such as `save_weights` check. On failure it is removed.
 
     Returns:
         `path` as a `Path`.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        write(scratch)
-        os.replace(scratch, path)
-    except BaseException:
-        scratch.unlink(missing_ok=True)
-        raise
-    return path
+    return AtomicFile(path, what="run-directory file").commit(write)
 
 
 class RunDir:
@@ -249,23 +229,7 @@ class RunDir:
         Returns:
             The removed paths.
         """
-        removed = []
-        folders = [self.path, self.weights_dir]
-        if self.weights_dir.is_dir():
-            folders += [child for child in self.weights_dir.iterdir() if child.is_dir()]
-        for folder in folders:
-            if not folder.is_dir():
-                continue
-            for child in folder.iterdir():
-                if not child.name.startswith(TMP_PREFIX) or not child.is_file():
-                    continue
-                pid = child.name[len(TMP_PREFIX):].split("-", 1)[0]
-                if pid.isdigit() and _pid_alive(int(pid)):
-                    continue
-                try:
-                    child.unlink()
-                    removed.append(child)
-                except OSError:  # read-only run directory: nothing to clean
-                    pass
+        removed = remove_stale_scratch(self.path)
+        removed += remove_stale_scratch(self.weights_dir, recursive=True)
         return removed
 

@@ -122,7 +122,11 @@ def _rewrite(files, tmp_path, name, edit):
     ("parsing", lambda s, t: s.pop("model.module.model.model.3.bias"), "model.model.model.3.bias"),
     ("gmm", lambda s, t: s.__setitem__("module.regression.linear.bias", t.zeros(7)),
      "regression.linear.bias: file (7,) vs network (50,)"),
-], ids=["extra_key", "missing_key", "wrong_shape"])
+    ("gmm", lambda s, t: s["module.regression.linear.bias"].__setitem__(3, float("nan")),
+     "non-finite values (1): regression.linear.bias (1 NaN, 0 inf)"),
+    ("face", lambda s, t: next(v for k, v in s.items() if k.endswith(".weight")).view(-1).__setitem__(
+        0, float("-inf")), "(0 NaN, 1 inf)"),
+], ids=["extra_key", "missing_key", "wrong_shape", "nan_weight", "inf_weight"])
 def test_mismatch_lists_the_key(source_pipeline, official_files, reference_outputs, tmp_path, name, edit,
                                 needle):
     from tfvton.convert import OfficialCheckpointError, load_official_weights

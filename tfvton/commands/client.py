@@ -15,7 +15,7 @@ import os
 
 from tfvton.commands.common import non_negative_int
 from tfvton.commands.tryon import add_format_arguments
-from tfvton.errors import DataError, TfvtonError
+from tfvton.errors import DataError, TfvtonError, UsageError
 
 HELP = "Send a try-on request to a TF-Serving server (gRPC or REST)."
 
@@ -49,6 +49,7 @@ def run(args) -> int:
         if path is not None and not os.path.isfile(path):
             raise DataError(path, f"no such file (--{name.replace('_', '-')})")
     from tfvton.serving.inputs import build_request, save_image
+    from tfvton.serving.replies import ReplyError, check_reply
 
     # Server errors become one line naming the endpoint; input-file errors reach tfvton.cli.main.
     signature = args.signature or ("serving_default" if args.grpc else "predict_bytes")
@@ -66,7 +67,7 @@ def run(args) -> int:
             with GrpcClient(args.grpc, args.model_name, args.signature or "serving_default", args.version,
                             timeout=args.timeout, retries=args.retries) as client:
                 try:
-                    outputs = client.predict(request, signature)
+                    outputs = check_reply(client.predict(request, signature), args.grpc)
                 except grpc.RpcError as error:
                     raise TfvtonError(f"{args.grpc}: {error.code().name}: {error.details()}") from None
         else:
@@ -75,13 +76,13 @@ def run(args) -> int:
             client = RestClient(args.rest, args.model_name, args.signature or "predict_bytes", args.version,
                                 timeout=args.timeout, retries=args.retries)
             try:
-                outputs = client.predict(request, signature)
+                outputs = check_reply(client.predict(request, signature), args.rest)
             except RestError as error:
                 raise TfvtonError(f"{args.rest}: {error}") from None
-    except (ValueError, TypeError) as error:  # tfvton.serving.inputs: an input file in the wrong format
-        if isinstance(error, TfvtonError):
-            raise
-        raise TfvtonError(str(error)) from None
+    except ReplyError:  # a 200 reply that is not a try-on: nothing is saved (exit 1)
+        raise
+    except ValueError as error:  # a bad endpoint or client setting
+        raise UsageError(str(error)) from None
     save_image(outputs["tryon_image"][0], args.out)
     stem, _ = os.path.splitext(args.out)
     print(f"wrote {args.out}")

@@ -3,8 +3,12 @@
 Image metrics: SSIM, mask-SSIM, L1, PSNR (and IS, mask-IS, FID, KID with
 InceptionV3 weights); structure metrics: parsing pixel accuracy, mIoU,
 per-class IoU, warped-cloth IoU. Definitions in docs/metrics.md. Writes a JSON
-file `{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...}}`
-and prints the tables.
+file `{"model": {...}, "baseline_source": {...}, "baseline_paste": {...}, "meta": {...},
+"n_requested": N, "n_evaluated": M, "skipped": [{"file", "reason", "line"}]}` and prints the
+tables. A pair whose file fails the up-front check or only fails when decoded (a JPEG cut
+after a valid header, a parsing with label 25) is skipped and listed under `skipped` when
+the run's `data.on_bad_sample` is `skip` (the default), and stops the run naming the file
+(exit 1) when it is `stop`.
 """
 from __future__ import annotations
 
@@ -83,6 +87,11 @@ def run(args) -> int:
     print(format_table(results))
     print()
     print(format_structure_tables(results))
-    print(f"{results['meta']['pairs']} pairs of {dataset.pairs_file} ({args.split}); "
+    if results["skipped"]:
+        print(f"tfvton evaluate: {len(results['skipped'])} of {results['n_requested']} pairs skipped (listed "
+              f"under `skipped` in the JSON):", file=sys.stderr)
+        for item in results["skipped"]:
+            print(f"  {item['file']}: {item['reason']}", file=sys.stderr)
+    print(f"{results['n_evaluated']} of {results['n_requested']} pairs of {dataset.pairs_file} ({args.split}); "
           f"model: {predictor.source} ({predictor.kind})" + (f"; written to {out}" if out else ""))
     return 0

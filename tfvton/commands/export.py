@@ -79,7 +79,7 @@ def run(args) -> int:
     pipeline = run.load_pipeline(config)
 
     kwargs = {}
-    if args.max_image_bytes:
+    if args.max_image_bytes is not None:
         kwargs["max_image_bytes"] = args.max_image_bytes
     try:
         version_dir = saved_model.export_saved_model(

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keras fit() or the hand-written distributed loop (default: auto = fit, custom "
                              "under multiworker)")
     parser.add_argument("--deterministic", action="store_true",
-                        help="tf.config.experimental.enable_op_determinism (bitwise-reproducible resumes)")
+                        help="op determinism for bitwise-reproducible runs and resumes (sets train.deterministic=true)")
     add_threads_argument(parser, what="CPU threads TensorFlow uses")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.strategy:
         config = _with_strategy(config, args.strategy)
 
+    import dataclasses
+
     import tensorflow as tf
 
     configure_threads(args.threads)
@@ -61,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     from tfvton.training.inputs import MPVSource
 
     if args.deterministic:
+        config = config.replace(train=dataclasses.replace(config.train, deterministic=True))
+    if config.train.deterministic:
+        # Before the strategy: op determinism must be on before the first op runs.
         tf.config.experimental.enable_op_determinism()
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
     strategy = strategy_lib.select_strategy(config.train.strategy)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tfvton.commands.common import (add_batch_size_argument, add_model_argument, add_threads_argument,
                                     configure_threads, positive_int)
+from tfvton.atomic_file import AtomicFile
 from tfvton.errors import UsageError
 
 HELP = "Run the try-on pipeline on an MPV root or on single files."
@@ -32,7 +33,8 @@ SINGLE = ("person", "parsing", "pose", "target_pose", "cloth")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
-    parser.add_argument("--out", default="tryon_out", help="output folder (default: tryon_out)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: tryon_out; with --output, the folder of --output)")
     parser.add_argument("--grid", action="store_true",
                         help="also write the official-style strip: source, cloth, target pose, warped cloth, "
                              "source parsing, predicted parsing, coarse, final")
@@ -55,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     single.add_argument("--cloth", help="in-shop garment photo")
     single.add_argument("--cloth-mask", help="garment mask PNG (0/255); computed with GrabCut when omitted")
     add_format_arguments(single)
-    single.add_argument("--output", help="output image path (single-file mode; default OUT/<person>__<cloth>.png)")
+    single.add_argument("--output", help="output PNG path (single-file mode; default OUT/<person>__<cloth>.png), "
+                                         "written in one step; checked for writability before inference")
     add_batch_size_argument(parser, default=4)
     add_threads_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -89,57 +92,72 @@ def _check_mode(args) -> str:
 
 def run(args) -> int:
     mode = _check_mode(args)  # input errors reach tfvton.cli.main: one line on stderr, exit 1
+    if args.output and args.data_root:
+        raise UsageError("`--output` names one image (single-file mode); with --data-root use --out FOLDER")
     configure_threads(args.threads)  # before TensorFlow runs its first op
-    # Inputs first: a bad file is reported before minutes of model loading.
-    if mode == "single":
-        from tfvton.data.tryon_inputs import read_single
-        from tfvton.inference.tryon import output_stem
+    target = AtomicFile(args.output, what="--output") if args.output else None
+    skips = None
+    try:
+        # Inputs and the output path first: a bad file or an unwritable target is
+        # reported before minutes of model loading and inference.
+        if target is not None:
+            target.open()
+        if mode == "single":
+            from tfvton.data.tryon_inputs import read_single
+            from tfvton.inference.tryon import output_stem
+            from tfvton.pose.segmentation import parsing_mismatch_warning
+            from tfvton.pose.tryon_inputs import resolve_poses
 
-        out_dir = Path(args.out)
-        stem = output_stem(args.person, args.cloth)
-        mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
-        from tfvton.pose.segmentation import parsing_mismatch_warning
-        from tfvton.pose.tryon_inputs import resolve_poses
+            # With --output, side products (GrabCut mask, --grid strip, computed poses) go next to it.
+            out_dir = Path(args.out) if args.out else (Path(args.output).parent if args.output else
+                                                       Path("tryon_out"))
+            stem = output_stem(args.person, args.cloth)
+            mask_out = None if args.cloth_mask else out_dir / f"{Path(args.cloth).stem}_mask.png"
+            # A missing --pose, or a photo as --target-pose, is computed with BlazePose.
+            pose, target_pose = resolve_poses(args.person, args.pose, args.target_pose, out_dir)
+            raw = read_single(args.person, args.parsing, pose, target_pose, args.cloth,
+                              args.cloth_mask, mask_out=mask_out, parsing_format=args.parsing_format,
+                              pose_format=args.pose_format, log=print)
+            warning = parsing_mismatch_warning(raw["person_image"], raw["person_parsing"], args.person,
+                                               args.parsing)
+            if warning:
+                print(warning, file=sys.stderr)
+            if mask_out is not None:
+                print(f"cloth mask computed with GrabCut: {mask_out}")
+        else:
+            from tfvton.data.counting import SkipLog
+            from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
+            from tfvton.inference.predictor import read_source_config
+            from tfvton.inference.tryon import resize_notes_collapsed
 
-        # A missing --pose, or a photo as --target-pose, is computed with BlazePose.
-        pose, target_pose = resolve_poses(args.person, args.pose, args.target_pose, out_dir)
-        raw = read_single(args.person, args.parsing, pose, target_pose, args.cloth,
-                          args.cloth_mask, mask_out=mask_out, parsing_format=args.parsing_format,
-                          pose_format=args.pose_format, log=print)
-        warning = parsing_mismatch_warning(raw["person_image"], raw["person_parsing"], args.person, args.parsing)
-        if warning:
-            print(warning, file=sys.stderr)
-        if mask_out is not None:
-            print(f"cloth mask computed with GrabCut: {mask_out}")
-    else:
-        from tfvton.data.layouts import choose_pairs_and_mode, open_dataset
-        from tfvton.inference.predictor import read_source_config
-        from tfvton.inference.tryon import resize_notes_collapsed
+            pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
+            d = read_source_config(args.model).data  # files are checked against the model's geometry
+            with resize_notes_collapsed():
+                dataset = open_dataset(args.data_root, pairs, split, height=d.height, width=d.width,
+                                       radius=d.pose_radius, shape_downsample=d.shape_downsample,
+                                       on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
+            # Pairs the up-front check dropped, among those asked for (--limit: the first N).
+            last_line = dataset.samples[min(args.limit, len(dataset)) - 1].line if args.limit else None
+            skips = SkipLog.from_dataset(dataset, last_line, label="tryon")
+        from tfvton.inference.predictor import load_predictor
 
-        pairs, split = choose_pairs_and_mode(args.data_root, args.pairs, args.split, prefer="demo.txt")
-        d = read_source_config(args.model).data  # files are checked against the model's geometry
-        with resize_notes_collapsed():
-            dataset = open_dataset(args.data_root, pairs, split, height=d.height, width=d.width,
-                                   radius=d.pose_radius, shape_downsample=d.shape_downsample,
-                                   on_bad_sample="skip" if args.skip_bad else "stop", progress=not args.quiet)
-    from tfvton.inference.predictor import load_predictor
+        predictor = load_predictor(args.model, num_threads=args.threads or 2)
+        if mode == "single":
+            from tfvton.inference.tryon import tryon_raws
 
-    predictor = load_predictor(args.model, num_threads=args.threads or 2)
-    if mode == "single":
-        from tfvton.inference.tryon import tryon_raws
+            written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid, target=target)
+        else:
+            from tfvton.inference.tryon import tryon_dataset
 
-        written = tryon_raws(predictor, [raw], [stem], out_dir, grid=args.grid)
-        if args.output:
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-            Path(written[0]["image"]).replace(args.output)
-            written[0]["image"] = args.output
-    else:
-        from tfvton.inference.tryon import tryon_dataset
-
-        written = tryon_dataset(predictor, dataset, args.out, grid=args.grid, limit=args.limit,
-                                batch_size=args.batch_size, progress=not args.quiet)
+            written = tryon_dataset(predictor, dataset, args.out or "tryon_out", grid=args.grid, limit=args.limit,
+                                    batch_size=args.batch_size, progress=not args.quiet, skips=skips)
+    finally:
+        if target is not None:  # nothing stray at the target's folder after a failure
+            target.discard()
     for paths in written:
         print("  ".join(paths[k] for k in ("image", "grid") if k in paths))
+    if skips is not None and len(skips):
+        print(f"tfvton tryon: {skips.summary(len(written))}", file=sys.stderr)
     print(f"{len(written)} try-on image(s) at {predictor.height}x{predictor.width} written to "
           f"{Path(written[0]['image']).parent} (model: {predictor.source}, {predictor.kind})")
     return 0

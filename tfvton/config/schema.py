@@ -221,6 +221,9 @@ class TrainConfig:
     log_every: int = 50
     image_every: int = 500
     seed: int = 0
+    # Op determinism (`tf.config.experimental.enable_op_determinism`): the same
+    # results from ops whose default kernels may reorder float reductions.
+    deterministic: bool = False
     # Budgets: a stage runs `stage_steps[stage]`, else `epochs` passes over the data
     # when > 0, else `steps`.
     epochs: int = 0

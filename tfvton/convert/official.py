@@ -159,7 +159,12 @@ def _check_state_dict(state: Mapping[str, np.ndarray], expected: Mapping[str, np
         f"{k}: file {tuple(np.shape(state[k]))} vs network {tuple(np.shape(expected[k]))}"
         for k in set(state) & set(expected)
         if not k.endswith(_IGNORED_SUFFIXES) and tuple(np.shape(state[k])) != tuple(np.shape(expected[k])))
-    if missing or unexpected or wrong_shape:
+    # A NaN or inf weight would turn every try-on into garbage without an error.
+    non_finite = sorted(
+        f"{k} ({int(np.isnan(v).sum())} NaN, {int(np.isinf(v).sum())} inf)"
+        for k, v in ((k, np.asarray(state[k])) for k in set(state) & set(expected))
+        if v.dtype.kind in "fc" and not np.all(np.isfinite(v)))
+    if missing or unexpected or wrong_shape or non_finite:
         lines = [f"{where}: the checkpoint does not fit the network"]
         if missing:
             lines.append(f"  missing from the file ({len(missing)}): " + ", ".join(missing))
@@ -167,6 +172,8 @@ def _check_state_dict(state: Mapping[str, np.ndarray], expected: Mapping[str, np
             lines.append(f"  unexpected in the file ({len(unexpected)}): " + ", ".join(unexpected))
         if wrong_shape:
             lines.append(f"  wrong shape ({len(wrong_shape)}): " + "; ".join(wrong_shape))
+        if non_finite:
+            lines.append(f"  non-finite values ({len(non_finite)}): " + "; ".join(non_finite))
         raise OfficialCheckpointError("\n".join(lines))
     for k in expected:  # the step counter is optional in the file and carries no weight
         if k.endswith(_IGNORED_SUFFIXES):

@@ -31,7 +31,9 @@ logged) when `on_bad_sample="skip"`, or raises `DataError` when `"stop"`. Proble
 visible when decoding (a corrupt JPEG body, out-of-range labels) and not caught by
 `validate="full"` surface during iteration: `dataset[i]` raises `DataError`; the `tf.data`
 pipeline raises `InvalidArgumentError` under `"stop"` and drops the element with a logged
-warning under `"skip"` (those drops are logged by tf.data, not counted in `bad_samples`).
+warning under `"skip"`. `tfvton.data.counting.decoded_batches` puts those through the same
+rule, naming the file (`decode_error`), as evaluation, preview and tryon do. A train/test
+line whose split column is none of train, test, val ("tset", "Test") is a bad line too.
 Images of another size than (height, width) are resized by `transforms.preprocess`
 (images bilinearly, parsing and masks nearest, keypoints scaled); it is logged once per file.
 """
@@ -57,6 +59,10 @@ VALIDATE = ("headers", "full", "none")
 # Sub folders the official release uses per split (`RegularDataset`: train / val).
 _SPLIT_DIRS = {"train": ("train",), "test": ("val", "test"), "val": ("val", "test")}
 _MAX_LOGGED_BAD = 10  # individual warnings before only the summary is logged
+# The splits a pair list's fourth column may name (the official lists: train, test; val folders).
+KNOWN_SPLITS = ("train", "test", "val")
+# Key of the pair's index in `as_tf_dataset(with_index=True)` elements.
+PAIR_INDEX = "pair_index"
 _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
 _TARGET_FILE_KEYS = ("target_image", "target_parsing")
 
@@ -329,7 +335,9 @@ class MPVDataset:
                                                               "demo list; use mode='demo' (train/test need a "
                                                               "target image)")
         wanted = {"train": ("train",), "test": ("test", "val")}.get(self.mode)
-        selected = [(n, c) for n, c in rows if wanted is None or len(c) < 4 or c[3] in wanted]
+        misspelt = [] if wanted is None else [(n, c) for n, c in rows if len(c) >= 4 and c[3] not in KNOWN_SPLITS]
+        selected = [(n, c) for n, c in rows if wanted is None or len(c) < 4 or c[3] in wanted] + misspelt
+        selected.sort(key=lambda row: row[0])
         iterator = selected
         if progress and len(selected) > 500:
             from tqdm import tqdm
@@ -388,6 +396,10 @@ class MPVDataset:
                                    f"got {len(columns)} column(s)")
         source, target, cloth = columns[:3]
         split = columns[3] if len(columns) > 3 else ""
+        if self.has_target and split and split not in KNOWN_SPLITS:
+            # Dropping the line as "another split" would lose it without a word.
+            raise DataError(where, f"the split column (4th) must be one of {', '.join(KNOWN_SPLITS)}. "
+                                   f"Received: {split!r}")
         person_image, person_parsing, source_pose = self._person_files(source, split)
 
         cloth_stem = os.path.splitext(cloth)[0]
@@ -499,6 +511,24 @@ class MPVDataset:
 
     # ------------------------------------------------------------------ tf.data
 
+    def decode_error(self, index: int) -> DataError:
+        """Why pair `index` fails to decode, as a `DataError` naming the file at fault.
+
+        Used after the `tf.data` pipeline dropped the pair (its errors name no
+        file): the pair is decoded again eagerly, file by file.
+        """
+        try:
+            self[index]
+        except DataError as e:
+            return e
+        except Exception as e:  # noqa: BLE001 - any decoding failure is reported against the pair's files
+            problem = getattr(e, "message", None) or str(e)
+            return DataError(self.samples[index].person_image, f"pair failed while decoding "
+                                                               f"({type(e).__name__}: {problem.strip()})")
+        files = ", ".join(self.files(index).values())
+        return DataError(self.samples[index].person_image,
+                         f"pair failed in the tf.data pipeline but decodes on its own (files: {files})")
+
     def _table(self) -> Dict[str, np.ndarray]:
         table = {key: np.array([self.files(i)[key] for i in range(len(self))])
                  for key in self.files(0)}
@@ -522,11 +552,15 @@ class MPVDataset:
             "255 (garment); dataset masks are 0/255, see docs/inputs.md; share", share])
         with tf.control_dependencies([check]):
             raw["cloth_mask"] = tf.identity(raw["cloth_mask"])
-        return transforms.preprocess(raw, self.height, self.width, self.radius, self.shape_downsample)
+        out = transforms.preprocess(raw, self.height, self.width, self.radius, self.shape_downsample)
+        if PAIR_INDEX in element:
+            out[PAIR_INDEX] = element[PAIR_INDEX]
+        return out
 
     def as_tf_dataset(self, batch_size: Optional[int] = None, shuffle: bool = False,
                       seed: Optional[int] = None, repeat: bool = False, drop_remainder: bool = False,
-                      shuffle_buffer: Optional[int] = None, num_parallel_calls: Optional[int] = None):
+                      shuffle_buffer: Optional[int] = None, num_parallel_calls: Optional[int] = None,
+                      limit: Optional[int] = None, with_index: bool = False, on_bad_sample: Optional[str] = None):
         """A `tf.data` pipeline of example dicts (parallel decode, shuffle, batch, prefetch).
 
         The order is deterministic for a given seed (the shuffle runs on file
@@ -543,6 +577,11 @@ class MPVDataset:
             drop_remainder: drop a last incomplete batch (static batch dim).
             shuffle_buffer: default: the whole list (only names are buffered).
             num_parallel_calls: decode parallelism (default AUTOTUNE).
+            limit: only the first `limit` pairs (before shuffling).
+            with_index: add each pair's index as int64 `pair_index` (`PAIR_INDEX`),
+                so a consumer can tell which pairs failed to decode.
+            on_bad_sample: overrides the dataset's rule for decoding failures
+                (`decoded_batches` asks for `skip` and applies the rule itself).
         Returns:
             `tf.data.Dataset` of dicts of float32 tensors.
         """
@@ -551,14 +590,19 @@ class MPVDataset:
         from tfvton.data.pipeline_tail import finish_pipeline
 
         autotune = tf.data.AUTOTUNE
-        ds = tf.data.Dataset.from_tensor_slices(self._table())
+        table = self._table()
+        if with_index:
+            table[PAIR_INDEX] = np.arange(len(self), dtype=np.int64)
+        ds = tf.data.Dataset.from_tensor_slices(table)
+        if limit is not None:
+            ds = ds.take(int(limit))
         if shuffle:
             ds = ds.shuffle(shuffle_buffer or len(self), seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()
         ds = ds.map(self.decode_and_preprocess, num_parallel_calls=num_parallel_calls or autotune,
                     deterministic=True)
-        return finish_pipeline(ds, self.on_bad_sample, batch_size, drop_remainder,
+        return finish_pipeline(ds, on_bad_sample or self.on_bad_sample, batch_size, drop_remainder,
                                tf.data.experimental.AutoShardPolicy.DATA)
 
     def __repr__(self) -> str:

@@ -3,8 +3,10 @@
 One row per example; columns: person, cloth, cloth mask, parsing (official CIHP
 colour map), target pose skeleton over the person, and the target image in
 train/test mode. Every tile shows what the model reads (after preprocessing),
-at the dataset's (height, width). numpy / PIL / OpenCV only, plus the eager
-transforms for the keypoint rule.
+at the dataset's (height, width). Drawing uses numpy / PIL / OpenCV, plus the
+eager transforms for the keypoint rule. A pair that fails to decode goes
+through the dataset's skip/stop rule (`tfvton.data.counting`): skipped and
+named, or stopping the preview.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from tfvton.data.counting import SkipLog
 from tfvton.data.formats.parsing import CIHP_PALETTE
+from tfvton.errors import DataError
 
 # The official colour map (utils/transforms.py `label_colours`), one RGB per CIHP id.
 LABEL_COLOURS = CIHP_PALETTE
@@ -99,33 +103,59 @@ def sample_tiles(dataset, index: int) -> Sequence[np.ndarray]:
 
 
 def render_preview(dataset, n: int = 8, indices: Optional[Sequence[int]] = None,
-                   progress: bool = True) -> np.ndarray:
+                   progress: bool = True, skips: Optional[SkipLog] = None) -> np.ndarray:
     """Renders a grid of `n` examples (the first ones unless `indices` is given).
+
+    A pair that fails to decode goes through `skips` (the dataset's
+    `on_bad_sample` rule by default): under `skip` it is counted and the next
+    pair takes its row (with `indices`, the row is dropped); under `stop` its
+    `DataError` is raised.
 
     Args:
         dataset: an `MPVDataset` (anything with `[i]`, `raw(i)`, `height`, `width`, `has_target`).
         n: number of rows.
         indices: which examples to show.
         progress: show a progress bar for more than a few rows.
+        skips: the `SkipLog` that records skipped pairs (read it afterwards).
     Returns:
         uint8 RGB image of size `grid_size(rows, cols, height, width)`.
+    Raises:
+        DataError: under `stop`, or when no pair decodes.
     """
     from PIL import Image, ImageDraw
 
-    if indices is None:
-        indices = list(range(min(n, len(dataset))))
+    if skips is None:
+        skips = SkipLog(getattr(dataset, "on_bad_sample", "stop"), label="preview")
+    candidates = list(range(len(dataset))) if indices is None else list(indices)
+    wanted = min(n, len(dataset)) if indices is None else len(candidates)
+    bar = None
+    if progress and wanted > 4:
+        from tqdm import tqdm
+        bar = tqdm(total=wanted, desc="preview", unit="example", leave=False)
+    rows = []
+    for index in candidates:
+        if len(rows) == wanted:
+            break
+        try:
+            rows.append(sample_tiles(dataset, index))
+        except DataError as e:
+            skips.add(e, dataset.samples[index].line if hasattr(dataset, "samples") else None)
+            continue
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if not rows:
+        raise DataError(getattr(dataset, "pairs_file", "dataset"), f"no example could be drawn: "
+                                                                  f"{skips.summary(0, 'examples')}")
     titles = columns_for(dataset.has_target)
     h, w = dataset.height, dataset.width
-    gh, gw = grid_size(len(indices), len(titles), h, w)
+    gh, gw = grid_size(len(rows), len(titles), h, w)
     grid = np.empty((gh, gw, 3), np.uint8)
     grid[...] = BACKGROUND
-    iterator = indices
-    if progress and len(indices) > 4:
-        from tqdm import tqdm
-        iterator = tqdm(indices, desc="preview", unit="example", leave=False)
-    for row, index in enumerate(iterator):
+    for row, tiles in enumerate(rows):
         y = TITLE_HEIGHT + PAD + row * (h + PAD)
-        for col, tile in enumerate(sample_tiles(dataset, index)):
+        for col, tile in enumerate(tiles):
             x = PAD + col * (w + PAD)
             grid[y:y + h, x:x + w] = tile
     canvas = Image.fromarray(grid)
@@ -136,11 +166,12 @@ def render_preview(dataset, n: int = 8, indices: Optional[Sequence[int]] = None,
 
 
 def write_preview(dataset, out: Union[str, Path], n: int = 8, indices: Optional[Sequence[int]] = None,
-                  progress: bool = True) -> Path:
+                  progress: bool = True, skips: Optional[SkipLog] = None) -> Path:
     """Renders `render_preview` and writes it as a PNG; returns the path."""
     from PIL import Image
 
+    grid = render_preview(dataset, n, indices, progress, skips)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(render_preview(dataset, n, indices, progress)).save(out)
+    Image.fromarray(grid).save(out)
     return out

@@ -197,7 +197,11 @@ def interpreter(model, num_threads: int = 2):
 
     if isinstance(model, (bytes, bytearray)):
         return Interpreter(model_content=bytes(model), num_threads=num_threads)
-    return Interpreter(model_path=os.fspath(model), num_threads=num_threads)
+    try:
+        return Interpreter(model_path=os.fspath(model), num_threads=num_threads)
+    except ValueError as error:  # LiteRT's message ("not a valid Flatbuffer buffer") names no file
+        raise ValueError(f"{os.fspath(model)}: not a readable TFLite model ({error}); give a .tflite file "
+                         f"written by `tfvton export --tflite`") from None
 
 
 def float_ops(model) -> Counter:

@@ -13,6 +13,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from tfvton.atomic_file import AtomicFile
+from tfvton.data.counting import SkipLog
+from tfvton.data.mpv import DataError
 from tfvton.data.preview import TITLE_HEIGHT
 from tfvton.inference.grid import save_png, stack_rows, tryon_strip
 from tfvton.inference.predictor import Predictor, batches
@@ -56,7 +59,8 @@ def output_stem(person: str, cloth: str) -> str:
 
 def tryon_raws(predictor: Predictor, raws: Sequence[Mapping[str, np.ndarray]], stems: Sequence[str],
                out_dir, grid: bool = False, batch_size: int = 4, progress: bool = False,
-               grid_rows: Optional[List[np.ndarray]] = None) -> List[Dict[str, str]]:
+               grid_rows: Optional[List[np.ndarray]] = None,
+               target: Optional[AtomicFile] = None) -> List[Dict[str, str]]:
     """Runs the try-on on raw input dicts and writes one PNG (and strip) per input.
 
     Args:
@@ -68,11 +72,14 @@ def tryon_raws(predictor: Predictor, raws: Sequence[Mapping[str, np.ndarray]], s
         batch_size: inputs per forward pass.
         progress: tqdm bar.
         grid_rows: when given, every strip is also appended to this list.
+        target: for one input, an opened `AtomicFile` the try-on is written to
+            (in one rename) instead of `out_dir/<stem>.png`.
     Returns:
         one dict per input: `image` (and `grid`) paths.
     """
+    if target is not None and len(raws) != 1:
+        raise ValueError(f"one output file takes one input; got {len(raws)} inputs")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -85,8 +92,12 @@ def tryon_raws(predictor: Predictor, raws: Sequence[Mapping[str, np.ndarray]], s
         batch = predictor.preprocess(chunk_raws) if (need_grid or predictor.kind == "keras") else None
         outputs = predictor.predict(chunk_raws, preprocessed=batch)
         for j, i in enumerate(chunk):
-            paths = {"image": str(out_dir / f"{stems[i]}.png")}
-            save_png(to_uint8(outputs["output"][j]), paths["image"])
+            image = to_uint8(outputs["output"][j])
+            if target is not None:
+                paths = {"image": str(target.commit(lambda scratch: save_png(image, scratch)))}
+            else:
+                paths = {"image": str(out_dir / f"{stems[i]}.png")}
+                save_png(image, paths["image"])
             if need_grid:
                 example = {k: v[j] for k, v in batch.items()}
                 one = {k: v[j] for k, v in outputs.items()}
@@ -114,7 +125,7 @@ def _keypoint_frame(raw: Mapping[str, np.ndarray]):
 
 def tryon_dataset(predictor: Predictor, dataset, out_dir, grid: bool = False, limit: Optional[int] = None,
                   batch_size: int = 4, progress: bool = True, indices: Optional[Sequence[int]] = None,
-                  sheet=None) -> List[Dict[str, str]]:
+                  sheet=None, skips: Optional[SkipLog] = None) -> List[Dict[str, str]]:
     """Runs the try-on on the pairs of an `MPVDataset` (demo, test or train mode).
 
     Args:
@@ -127,16 +138,31 @@ def tryon_dataset(predictor: Predictor, dataset, out_dir, grid: bool = False, li
         progress: tqdm bar.
         indices: explicit pair indices (overrides `limit`).
         sheet: path of one PNG stacking every strip (a relative path is taken under `out_dir`).
+        skips: the `SkipLog` applying the skip/stop rule to pairs that fail to
+            decode (default: the dataset's `on_bad_sample`); read it afterwards.
     Returns:
         one dict per pair: `image` (and `grid`) paths, plus `source`, `target`, `cloth` names.
     Raises:
-        tfvton.data.DataError: naming a file that cannot be decoded.
+        tfvton.data.DataError: naming a file that cannot be decoded (under `stop`,
+            or when no pair decodes).
     """
+    if skips is None:
+        skips = SkipLog(dataset.on_bad_sample, label="tryon")
     if indices is None:
         n = len(dataset) if limit is None else min(int(limit), len(dataset))
         indices = list(range(n))
-    pairs = [dataset.samples[i] for i in indices]
-    raws = [dataset.raw(i) for i in indices]
+    # Every pair is decoded before the first image is written: under `stop`, a bad
+    # file ends the run with nothing half-written.
+    pairs, raws = [], []
+    for i in indices:
+        try:
+            raws.append(dataset.raw(i))
+        except DataError as e:
+            skips.add(e, dataset.samples[i].line)
+            continue
+        pairs.append(dataset.samples[i])
+    if not raws:
+        raise DataError(dataset.pairs_file, f"no pair could be read: {skips.summary(0)}")
     stems = [output_stem(p.source, p.cloth) for p in pairs]
     rows: Optional[List[np.ndarray]] = [] if sheet else None
     written = tryon_raws(predictor, raws, stems, out_dir, grid=grid, batch_size=batch_size, progress=progress,

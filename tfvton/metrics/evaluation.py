@@ -29,7 +29,9 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
+from tfvton.data.counting import SkipLog, decoded_batches
 from tfvton.data.transforms import LABEL_NAMES
+from tfvton.errors import DataError
 from tfvton.metrics.fid_kid import fid, kid
 from tfvton.metrics.image_metrics import l1, psnr, to_uint8
 from tfvton.metrics.inception_score import score_from_probabilities
@@ -96,24 +98,29 @@ class _Accumulator:
         return out
 
 
-def _batches(predictor, dataset, n: int, batch_size: int):
+def _batches(predictor, dataset, n: int, batch_size: int, skips: SkipLog):
     """Yields (first index, preprocessed batch, outputs, model seconds) over the first `n` pairs.
 
     A Keras predictor reads the dataset's `tf.data` pipeline (parallel decoding
     and the one preprocessing in graph mode); other predictors get the raw
     inputs they need (a SavedModel or TFLite graph preprocesses by itself).
+    Pairs that fail to decode go through `skips` either way.
     """
     if hasattr(predictor, "run_model_inputs"):
-        first = 0
-        for batch in dataset.as_tf_dataset(batch_size=batch_size).take(-(-n // batch_size)):
-            batch = {k: np.asarray(v)[:n - first] for k, v in batch.items()}
+        for indices, batch in decoded_batches(dataset, n, batch_size, skips):
             t = time.perf_counter()
             outputs = predictor.run_model_inputs(batch)
-            yield first, batch, outputs, time.perf_counter() - t
-            first += len(batch["source_image"])
+            yield indices[0], batch, outputs, time.perf_counter() - t
         return
     for first in range(0, n, batch_size):
-        raws = [dataset.raw(i) for i in range(first, min(first + batch_size, n))]
+        raws = []
+        for i in range(first, min(first + batch_size, n)):
+            try:
+                raws.append(dataset.raw(i))
+            except DataError as e:
+                skips.add(e, dataset.samples[i].line)
+        if not raws:
+            continue
         batch = predictor.preprocess(raws)
         t = time.perf_counter()
         outputs = predictor.predict(raws, preprocessed=batch)
@@ -139,7 +146,13 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
     Returns:
         dict method -> metrics (`ssim`, `mask_ssim`, `l1`, `psnr`, `ssim_std`,
         `n`, and `is`, `is_std`, `mask_is`, `mask_is_std` with a scorer), plus
-        `meta` (what was evaluated, how, and how long it took).
+        `meta` (what was evaluated, how, and how long it took), and the counts:
+        `n_requested` (pairs of the split, or the first `limit`, usable or not),
+        `n_evaluated` (pairs the metrics cover) and `skipped` (`[{file, reason,
+        line}]`: pairs dropped by the up-front check or while decoding).
+    Raises:
+        DataError: under the dataset's `on_bad_sample="stop"`, naming the first
+            file that fails to decode.
     """
     if not getattr(dataset, "has_target", False):
         raise ValueError(f"evaluate: {dataset!r} has no target images; use a pair list in train/test "
@@ -147,6 +160,10 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
     n = len(dataset) if limit is None else max(0, min(int(limit), len(dataset)))
     if n == 0:
         raise ValueError(f"evaluate: no pairs to evaluate in {dataset!r}")
+    # The up-front check's drops among the pairs asked for, then the decoding failures.
+    last_line = None if n == len(dataset) else dataset.samples[n - 1].line
+    skips = SkipLog.from_dataset(dataset, last_line, label="evaluate") if hasattr(dataset, "bad_samples") \
+        else SkipLog(getattr(dataset, "on_bad_sample", "stop"), label="evaluate")
     accumulators = {m: _Accumulator(scorer is not None) for m in METHODS}
     bar = None
     if progress:
@@ -156,7 +173,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
     start = time.perf_counter()
     model_seconds = 0.0
     real_features: List[np.ndarray] = []
-    for first, batch, outputs, seconds in _batches(predictor, dataset, n, batch_size):
+    for first, batch, outputs, seconds in _batches(predictor, dataset, n, batch_size, skips):
         model_seconds += seconds
         real = to_uint8(batch["target_image"])
         foreground = (np.argmax(batch["target_parse"], axis=-1) > 0)[..., None]
@@ -173,10 +190,15 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
             bar.update(len(real))
     if bar is not None:
         bar.close()
+    n_evaluated = len(accumulators["model"].values["ssim"])
+    if n_evaluated == 0:
+        raise DataError(getattr(dataset, "pairs_file", "dataset"), f"no pair could be evaluated: "
+                                                                  f"{skips.summary(0)}")
     real_features = np.concatenate(real_features) if real_features else None
     results = {m: accumulators[m].result(splits, real_features) for m in METHODS}
+    results.update(skips.counts(n_evaluated))
     results["meta"] = {
-        "pairs": n, "pairs_file": str(getattr(dataset, "pairs_file", "")), "mode": getattr(dataset, "mode", ""),
+        "pairs": n_evaluated, "pairs_file": str(getattr(dataset, "pairs_file", "")), "mode": getattr(dataset, "mode", ""),
         "model_source": predictor.source, "model_kind": predictor.kind,
         "model_output": "final" if predictor.face_refinement else "tryon",
         "size": [predictor.height, predictor.width],
@@ -191,7 +213,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
                      "with the GMM grid (> 0.5), warped_cloth_iou_nonwhite: warped cloth pixels with a channel "
                      "< 245, each vs target labels 5/6/7; see docs/metrics.md",
         "seconds": round(time.perf_counter() - start, 3),
-        "model_seconds_per_pair": round(model_seconds / n, 5),
+        "model_seconds_per_pair": round(model_seconds / n_evaluated, 5),
     }
     return results
 

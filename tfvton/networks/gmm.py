@@ -28,8 +28,13 @@ def _torch_default_bias(fan_in: int):
     return keras.initializers.RandomUniform(-bound, bound)
 
 
-# PyTorch's default weight init (kaiming_uniform with a = sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-_TORCH_DEFAULT_KERNEL = keras.initializers.VarianceScaling(scale=1.0 / 3.0, mode="fan_in", distribution="uniform")
+def _torch_default_kernel():
+    # PyTorch's default weight init (kaiming_uniform with a = sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    # A fresh initializer per layer: an unseeded Keras initializer draws its seed
+    # when it is constructed, so one made at import time would ignore
+    # `keras.utils.set_random_seed` (runs not reproducible) and would give every
+    # layer of the same shape the same weights.
+    return keras.initializers.VarianceScaling(scale=1.0 / 3.0, mode="fan_in", distribution="uniform")
 
 
 @keras.saving.register_keras_serializable(package="tfvton")
@@ -119,7 +124,7 @@ class GMM(keras.Model):
             2 * grid_size * grid_size,
             activation="tanh",
             # Zero theta -> the regular control points: TpsGrid gives the identity grid.
-            kernel_initializer="zeros" if identity_init else _TORCH_DEFAULT_KERNEL,
+            kernel_initializer="zeros" if identity_init else _torch_default_kernel(),
             bias_initializer="zeros" if identity_init else _torch_default_bias(fan_in),
             name="regression_linear",
         )
@@ -230,7 +235,7 @@ def _regression(in_channels: int, synchronized: bool, name: str) -> keras.Sequen
                 kernel,
                 strides=2 if down else 1,
                 padding="valid" if down else "same",
-                kernel_initializer=_TORCH_DEFAULT_KERNEL,
+                kernel_initializer=_torch_default_kernel(),
                 bias_initializer=_torch_default_bias(fan_in * kernel * kernel),
                 name=f"conv{i}",
             ),

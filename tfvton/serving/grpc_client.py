@@ -17,6 +17,7 @@ from typing import Dict, Mapping, Optional
 import numpy as np
 
 from tfvton.serving.inputs import ArrayOrPath, build_request
+from tfvton.serving.replies import check_grpc_target, check_reply, check_retry_settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class GrpcClient:
         import grpc
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
+        if channel is None:
+            check_grpc_target(target)
+        check_retry_settings(timeout, retries, backoff)
         self.target = target
         self.model_name = model_name
         self.signature_name = signature_name
@@ -83,6 +87,7 @@ class GrpcClient:
         Raises:
             grpc.RpcError: the server's error (e.g. INVALID_ARGUMENT with the
                 model's validation message), or UNAVAILABLE after the last retry.
+            tfvton.serving.replies.ReplyError: a reply that is not a try-on result.
         """
         import grpc
         import tensorflow as tf
@@ -108,7 +113,9 @@ class GrpcClient:
                 LOGGER.warning("%s UNAVAILABLE (%s); retry %d/%d in %.2fs", self.target, error.details(),
                                attempt + 1, self.retries, wait)
                 time.sleep(wait)
-        return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
+        outputs = {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
+        # A try-on image in the reply is checked here; `tryon` also requires one.
+        return check_reply(outputs, self.target) if "tryon_image" in outputs else outputs
 
     def tryon(self, person: ArrayOrPath, parsing: ArrayOrPath, target_pose: ArrayOrPath, cloth: ArrayOrPath,
               cloth_mask: Optional[ArrayOrPath] = None, signature_name: Optional[str] = None) -> Dict[str, np.ndarray]:
@@ -120,7 +127,7 @@ class GrpcClient:
         """
         signature_name = signature_name or self.signature_name
         request = build_request(person, parsing, target_pose, cloth, cloth_mask, signature_name)
-        return self.predict(request, signature_name)
+        return check_reply(self.predict(request, signature_name), self.target)
 
     def close(self) -> None:
         if self._owns_channel:

@@ -14,9 +14,11 @@ Example:
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import random
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +28,7 @@ import numpy as np
 
 from tfvton.errors import TfvtonError
 from tfvton.serving.inputs import ArrayOrPath, build_request
+from tfvton.serving.replies import ReplyError, check_reply, check_rest_url, check_retry_settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -75,13 +78,16 @@ class RestClient:
         model_name: the name in `models.config`.
         signature_name: default signature (`predict_bytes` or `serving_default`).
         version: pin one model version; None lets the server pick the latest.
-        timeout: socket timeout of one attempt, in seconds.
-        retries: further attempts after a refused connection or HTTP 502/503/504.
+        timeout: socket timeout of one attempt, in seconds (connecting and reading).
+        retries: further attempts after a refused or reset connection, a read
+            timeout or HTTP 502/503/504.
         backoff: first wait between attempts in seconds; doubles each retry.
     """
 
     def __init__(self, url: str, model_name: str = "tfvton", signature_name: str = "predict_bytes",
                  version: Optional[int] = None, timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
+        check_rest_url(url)
+        check_retry_settings(timeout, retries, backoff)
         self.url = url
         self.model_name = model_name
         self.signature_name = signature_name
@@ -96,6 +102,7 @@ class RestClient:
         Raises:
             RestError: the server's error message (HTTP 4xx/5xx), or the last
                 retryable failure after `retries` attempts.
+            ReplyError: a 200 reply that is not a try-on result.
         """
         body = json.dumps({
             "signature_name": signature_name or self.signature_name,
@@ -107,7 +114,7 @@ class RestClient:
                                              headers={"Content-Type": "application/json"})
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    payload = json.loads(response.read().decode("utf-8"))
+                    text = response.read().decode("utf-8", "replace")
                 break
             except urllib.error.HTTPError as error:
                 text = error.read().decode("utf-8", "replace")
@@ -119,22 +126,42 @@ class RestClient:
                     raise RestError(error.code, message) from None
                 reason = f"HTTP {error.code}"
             except urllib.error.URLError as error:  # refused, reset: the server is not up (yet)
+                timed_out = isinstance(error.reason, (socket.timeout, TimeoutError))
+                reason = f"no answer within {self.timeout:g} s" if timed_out else str(error.reason)
                 if attempt == self.retries:
-                    raise RestError(0, f"{url}: {error.reason}") from None
-                reason = str(error.reason)
+                    raise RestError(0, f"{url}: {reason} (after {attempt + 1} attempt(s))") from None
+            except (socket.timeout, TimeoutError):  # connected, but the reply did not come in time
+                reason = f"no reply within {self.timeout:g} s (read timeout; raise --timeout for a slow server)"
+                if attempt == self.retries:
+                    raise RestError(0, f"{url}: {reason} (after {attempt + 1} attempt(s))") from None
+            except (ConnectionError, http.client.HTTPException) as error:  # reset or cut mid-reply
+                reason = f"connection lost ({type(error).__name__}: {error})"
+                if attempt == self.retries:
+                    raise RestError(0, f"{url}: {reason} (after {attempt + 1} attempt(s))") from None
             wait = self.backoff * (2 ** attempt) * (1.0 + 0.1 * random.random())
             LOGGER.warning("%s: %s; retry %d/%d in %.2fs", url, reason, attempt + 1, self.retries, wait)
             time.sleep(wait)
-        outputs = payload.get("outputs")
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            raise ReplyError(f"{url}: the reply is not JSON: {text[:200]!r}") from None
+        outputs = payload.get("outputs") if isinstance(payload, dict) else None
         if outputs is None:
-            raise RestError(200, f"response without 'outputs': {str(payload)[:200]}")
+            raise ReplyError(f"{url}: the reply has no 'outputs': {str(payload)[:200]}")
         if not isinstance(outputs, dict):  # TF-Serving unwraps a single output
             outputs = {"tryon_image": outputs}
-        return {key: np.asarray(value, dtype=OUTPUT_DTYPES.get(key, np.float32)) for key, value in outputs.items()}
+        try:
+            # float64 first, so values outside uint8 are caught by the check, not wrapped.
+            arrays = {key: np.asarray(value, dtype=np.float64 if key in OUTPUT_DTYPES else np.float32)
+                      for key, value in outputs.items()}
+        except (TypeError, ValueError) as error:
+            raise ReplyError(f"{url}: an output of the reply is not a numeric array ({error})") from None
+        # A try-on image in the reply is checked here; `tryon` also requires one.
+        return check_reply(arrays, url) if "tryon_image" in arrays else arrays
 
     def tryon(self, person: ArrayOrPath, parsing: ArrayOrPath, target_pose: ArrayOrPath, cloth: ArrayOrPath,
               cloth_mask: Optional[ArrayOrPath] = None, signature_name: Optional[str] = None) -> Dict[str, np.ndarray]:
         """One try-on from files or arrays (see `tfvton.serving.inputs.build_request`)."""
         signature_name = signature_name or self.signature_name
         request = build_request(person, parsing, target_pose, cloth, cloth_mask, signature_name)
-        return self.predict(request, signature_name)
+        return check_reply(self.predict(request, signature_name), self.url)

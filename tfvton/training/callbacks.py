@@ -8,6 +8,7 @@ multi-worker loop, which drives a `keras.callbacks.CallbackList` by hand.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -123,6 +124,19 @@ class StepInLogs(_StepCallback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["step"] = self.step
+
+
+class DurableCSVLogger(keras.callbacks.CSVLogger):
+    """`CSVLogger` whose every row reaches the disk (flush + fsync) before training goes on.
+
+    A run killed right after a row (SIGKILL, power loss) keeps it; the row is
+    written at `log_every` steps, so the cost is one fsync per log row.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.csv_file.flush()
+        os.fsync(self.csv_file.fileno())
 
 
 class ScalarSummaries(_StepCallback):

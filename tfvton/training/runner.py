@@ -168,7 +168,7 @@ def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_fr
         if chief:
             log_dir.mkdir(parents=True, exist_ok=True)
             scalars = cbs.ScalarSummaries(log_dir, train.log_every)
-            callbacks += [cbs.StepInLogs(), keras.callbacks.CSVLogger(str(log_dir / "train.csv"), append=True),
+            callbacks += [cbs.StepInLogs(), cbs.DurableCSVLogger(str(log_dir / "train.csv"), append=True),
                           scalars, cbs.ImageGrids(sample, run_dir.samples_dir(stage.name), train.image_every,
                                                   writer=scalars.writer, final=True)]
         callbacks += extra
@@ -198,10 +198,15 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
           loop: str = "auto", callbacks=()):
     """Runs `stage` (or every stage with `all`) in `run_dir`; returns one result dict per stage.
 
-    Sets the precision policy, picks the strategy (`train.strategy`) unless one
-    is given, and writes the resolved config into the run directory.
+    Sets op determinism (`train.deterministic`) and the precision policy, picks
+    the strategy (`train.strategy`) unless one is given, and writes the resolved
+    config into the run directory. Each stage seeds Python, NumPy, TensorFlow
+    and Keras with `train.seed` before it builds its networks, so the same seed
+    and config give bitwise-equal weights on CPU (docs/training.md).
     """
     run_dir = RunDir(run_dir)
+    if config.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy_lib.set_precision(config.train.mixed_precision)
     if strategy is None:
         strategy = strategy_lib.select_strategy(config.train.strategy)

@@ -1,0 +1,78 @@
+"""Fixtures of the hostile-input tables: a tiny MPV tree to spoil, a smoke run directory, hostile files."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.commands.conftest import smoke_run_dir  # noqa: F401 - re-exported fixture
+from tests.data.mpv_helpers import write_flat_dataset
+
+SIZE = 64  # the smoke config's geometry
+
+
+def person(i: int) -> str:
+    """Stem of person `i` in `write_flat_dataset`."""
+    return f"P{i:02d}-A11@{i}=person_half_front"
+
+
+def cloth(i: int) -> str:
+    return f"P{i:02d}-A11@{i}=cloth_front"
+
+
+@pytest.fixture(scope="session")
+def pristine_root(tmp_path_factory):
+    """4 persons at 64x64: data_pair.txt lines 1, 3 train and 2, 4 test; demo.txt 4 test lines."""
+    return write_flat_dataset(tmp_path_factory.mktemp("pristine"), persons=4, h=SIZE, w=SIZE)
+
+
+@pytest.fixture
+def root(pristine_root, tmp_path):
+    """A private copy of the tiny MPV tree, free to spoil."""
+    return Path(shutil.copytree(pristine_root, tmp_path / "mpv"))
+
+
+# ---------------------------------------------------------------- hostile files (made, never stored)
+
+def truncate(path: Path, keep: float = 0.5) -> None:
+    """Cuts a file after a valid header (PIL still opens it; decoding fails)."""
+    data = path.read_bytes()
+    path.write_bytes(data[:max(64, int(len(data) * keep))])
+
+
+def write_labels(path: Path, value: int) -> None:
+    """A grey PNG parsing holding `value` in one block (ids over 19 are another label set)."""
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[10:30, 10:30] = value
+    Image.fromarray(labels).save(path)
+
+
+def write_pose(path: Path, body) -> None:
+    path.write_text(body if isinstance(body, str) else json.dumps(body))
+
+
+def pose_with(values) -> dict:
+    return {"people": [{"pose_keypoints_2d": list(values)}]}
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A ~100-byte PNG whose header declares width x height (decoding it would need that much memory)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + \
+        chunk(b"IEND", b"")
+
+
+def encode(array, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image = array if isinstance(array, Image.Image) else Image.fromarray(np.asarray(array))
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()

@@ -1,0 +1,137 @@
+"""Files written in one step: a scratch file in the target's folder, renamed over the target.
+
+The scratch file lives next to the target (same filesystem, so `os.replace` is
+an atomic rename) and is named `.tmp-<pid>-<target name>`. A process killed
+mid-write leaves only such a file; `remove_stale_scratch` deletes those whose
+process is gone, at the start of the next run.
+
+Example:
+    >>> with AtomicFile("out/result.png") as target:   # fails here if out/ is not writable
+    ...     image = run_model()                          # the slow part, after the check
+    ...     target.commit(lambda scratch: save_png(image, scratch))
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Callable, List, Union
+
+SCRATCH_PREFIX = ".tmp-"
+_SCRATCH = re.compile(r"^\.tmp-(\d+)-")
+
+PathLike = Union[str, os.PathLike]
+
+
+class OutputPathError(OSError):
+    """The output path cannot be written (names the path, the reason and what to do)."""
+
+
+def scratch_path(path: PathLike) -> Path:
+    """`<folder>/.tmp-<pid>-<name>` for the target `<folder>/<name>`."""
+    path = Path(path)
+    return path.with_name(f"{SCRATCH_PREFIX}{os.getpid()}-{path.name}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftovers from an earlier failure in this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_scratch(folder: PathLike, recursive: bool = False) -> List[Path]:
+    """Deletes `.tmp-<pid>-*` files in `folder` whose process no longer runs; returns them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in (folder.rglob(f"{SCRATCH_PREFIX}*") if recursive else folder.glob(f"{SCRATCH_PREFIX}*")):
+        match = _SCRATCH.match(path.name)
+        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                pass
+    return removed
+
+
+class AtomicFile:
+    """One output file, checked before the work and written in one rename after it.
+
+    `open()` (or entering the context) creates the target's folder and the
+    scratch file, so an unwritable target fails before any work is done; `commit`
+    writes the scratch file and renames it over the target; leaving the context
+    without a commit (or with an exception) removes the scratch file.
+
+    Args:
+        path: the target file.
+        what: how error messages call the target (e.g. "--output").
+    """
+
+    def __init__(self, path: PathLike, what: str = "output"):
+        self.path = Path(path)
+        self.what = what
+        self.scratch = scratch_path(self.path)
+        self._open = False
+
+    def _fail(self, problem: str) -> OutputPathError:
+        return OutputPathError(f"{self.what} {str(self.path)!r}: {problem}")
+
+    def open(self) -> "AtomicFile":
+        if self.path.is_dir():
+            raise self._fail("is a directory; give a file path such as result.png")
+        if not self.path.name:
+            raise self._fail("has no file name")
+        blocking = next((p for p in [self.path.parent, *self.path.parent.parents] if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise self._fail(f"{str(blocking)!r} is a file, not a folder; choose a writable folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Mode 0o666 & ~umask, as any new file (mkstemp would make it 0600).
+            fd = os.open(self.scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            os.close(fd)
+        except OSError as e:
+            raise self._fail(f"cannot write there ({e.strerror or e}); choose a writable folder") from None
+        self._open = True
+        return self
+
+    def commit(self, write: Callable[[Path], None]) -> Path:
+        """Calls `write(scratch_path)`, then renames the scratch file over the target."""
+        if not self._open:
+            self.open()
+        try:
+            write(self.scratch)
+            os.replace(self.scratch, self.path)
+        except OSError as e:
+            self.discard()
+            raise self._fail(f"writing failed ({e.strerror or e})") from None
+        except BaseException:
+            self.discard()
+            raise
+        self._open = False
+        return self.path
+
+    def discard(self) -> None:
+        """Removes the scratch file (nothing happens when there is none)."""
+        if self._open:
+            try:
+                self.scratch.unlink()
+            except OSError:
+                pass
+        self._open = False
+
+    def __enter__(self) -> "AtomicFile":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        if self._open:
+            self.discard()
