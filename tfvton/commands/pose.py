@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tfvton.errors import DataError, UsageError
+
 HELP = "Compute OpenPose COCO-18 keypoints from photos (BlazePose)."
 
 
@@ -29,24 +31,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from tfvton.data import DataError
     from tfvton.data.mpv import load_keypoints
     from tfvton.pose.accuracy import joint_distances, summarize
     from tfvton.data.raw_io import read_photo
-    from tfvton.pose import cache
     from tfvton.pose.coco18 import VISIBILITY_THRESHOLD
     from tfvton.pose.estimate import default_estimator
     from tfvton.pose.openpose_json import render_skeleton, write_openpose_json
 
     threshold = VISIBILITY_THRESHOLD if args.threshold is None else args.threshold
     if not 0.0 <= threshold <= 1.0:
-        print(f"tfvton pose: --threshold must be in [0, 1]. Received: {threshold}", file=sys.stderr)
-        return 2
-    try:
-        estimator = default_estimator()
-    except cache.ModelsNotFetched as e:
-        print(f"tfvton pose: {e}", file=sys.stderr)
-        return 1
+        raise UsageError(f"--threshold must be in [0, 1]. Received: --threshold {threshold}")
+    missing = [path for path in args.images if not Path(path).is_file()]
+    if len(missing) == len(args.images):  # nothing to do: say so before loading the models
+        raise DataError(missing[0], "no such file (IMAGE)" + (f" (and {len(missing) - 1} more)" if len(missing) > 1
+                                                             else ""))
+    # Models not fetched (cache.ModelsNotFetched) reach tfvton.cli.main: one line with the fix, exit 1.
+    estimator = default_estimator()
     out = Path(args.out)
     failed, distances, missed = 0, [], 0
     for image_path in args.images:
