@@ -14,14 +14,15 @@ from typing import Tuple
 
 import numpy as np
 
+from tfvton.data.formats.keypoints import COCO18_SOURCE_JOINTS, MIN_VISIBILITY, SHOULDER_JOINTS
+
 __all__ = ["COCO18_FROM_MEDIAPIPE", "NECK", "VISIBILITY_THRESHOLD", "coco18_from_mediapipe"]
 
 NECK = 1
-# COCO-18 index -> MediaPipe index; the neck (1) is synthesised.
-COCO18_FROM_MEDIAPIPE = {0: 0, 2: 12, 3: 14, 4: 16, 5: 11, 6: 13, 7: 15, 8: 24, 9: 26, 10: 28,
-                         11: 23, 12: 25, 13: 27, 14: 5, 15: 2, 16: 8, 17: 7}
-MP_LEFT_SHOULDER, MP_RIGHT_SHOULDER = 11, 12
-VISIBILITY_THRESHOLD = 0.5
+# COCO-18 index -> MediaPipe index (the one table, in tfvton.data.formats); the neck (1) is synthesised.
+COCO18_FROM_MEDIAPIPE = {coco: mp for coco, mp in enumerate(COCO18_SOURCE_JOINTS["mediapipe33"]) if mp is not None}
+MP_LEFT_SHOULDER, MP_RIGHT_SHOULDER = SHOULDER_JOINTS["mediapipe33"]
+VISIBILITY_THRESHOLD = MIN_VISIBILITY
 
 
 def coco18_from_mediapipe(xy: np.ndarray, visibility: np.ndarray, image_size: Tuple[int, int],

@@ -42,14 +42,14 @@ JOINT_COUNTS = {"coco18": 18, "body25": 25, "coco17": 17, "mediapipe33": 33}
 # A converted joint (COCO-17 flag / score, MediaPipe visibility) below this is written as unseen.
 MIN_VISIBILITY = 0.5
 
-# COCO-18 joint i is joint _FROM[fmt][i] of the source layout; None = the neck, synthesised.
-_FROM = {
+# COCO-18 joint i is joint COCO18_SOURCE_JOINTS[fmt][i] of the source layout; None = the neck, synthesised.
+COCO18_SOURCE_JOINTS = {
     "coco18": tuple(range(18)),
     "body25": (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18),
     "coco17": (0, None, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3),
     "mediapipe33": (0, None, 12, 14, 16, 11, 13, 15, 24, 26, 28, 23, 25, 27, 5, 2, 8, 7),
 }
-_SHOULDERS = {"coco17": (5, 6), "mediapipe33": (11, 12)}
+SHOULDER_JOINTS = {"coco17": (5, 6), "mediapipe33": (11, 12)}
 # OpenPose writes its own confidences; the others need a visibility threshold.
 _THRESHOLDED = ("coco17", "mediapipe33")
 
@@ -77,7 +77,7 @@ def to_coco18(points: np.ndarray, fmt: str) -> np.ndarray:
     Raises:
         FormatError: unknown `fmt` or another number of joints.
     """
-    if fmt not in _FROM:
+    if fmt not in COCO18_SOURCE_JOINTS:
         raise FormatError(f"pose format must be one of {FORMATS}, got {fmt!r}")
     points = np.asarray(points, np.float64)
     if points.ndim != 2 or points.shape != (JOINT_COUNTS[fmt], 3):
@@ -85,11 +85,11 @@ def to_coco18(points: np.ndarray, fmt: str) -> np.ndarray:
                           f"got shape {points.shape}")
     seen = points[:, 2] >= MIN_VISIBILITY if fmt in _THRESHOLDED else np.ones(len(points), bool)
     out = np.zeros((18, 3), np.float64)
-    for i, j in enumerate(_FROM[fmt]):
+    for i, j in enumerate(COCO18_SOURCE_JOINTS[fmt]):
         if j is not None and seen[j]:
             out[i] = points[j]
-    if fmt in _SHOULDERS:
-        left, right = _SHOULDERS[fmt]
+    if fmt in SHOULDER_JOINTS:
+        left, right = SHOULDER_JOINTS[fmt]
         if seen[left] and seen[right]:
             out[1, :2] = (points[left, :2] + points[right, :2]) / 2
             out[1, 2] = min(points[left, 2], points[right, 2])
