@@ -96,9 +96,15 @@ def test_two_replicas_take_the_single_replica_step(reports, stage):
     report = reports[stage]
     assert report["single"]["replicas"] == 1 and report["mirrored"]["replicas"] == 2
     assert report["single"]["moved"] > 1e-5  # the step did something
-    assert report["weights_max_diff"] < 1e-5, report
+    # The appearance stage's losses are taken in float32 (the forward casts the generator's output),
+    # so its float64 gradients carry float32 round-off (measured: up to 3e-4 of the largest slot,
+    # from ReLU and arg-max decisions that flip with the order of a sum); Adam's first step then
+    # moves a few near-zero-gradient weights by up to 2 * lr. A replica-scaling error moves every
+    # slot by 50% or more, so the slot tolerance below still catches one by three orders of magnitude.
+    weights_tolerance, slots_tolerance = {"gmm": (1e-5, 1e-5), "appearance": (5e-4, 1e-3)}[stage]
+    assert report["weights_max_diff"] < weights_tolerance, report
     # Slots are g and g^2 scaled: compare relative to the largest slot value.
-    assert report["slots_max_diff"] < 1e-5 * max(1.0, report["slots_max_abs"]), report
+    assert report["slots_max_diff"] < slots_tolerance * max(1.0, report["slots_max_abs"]), report
     for term, value in report["single"]["losses"].items():
         assert abs(value - report["mirrored"]["losses"][term]) < 1e-5, (term, report)
     if stage == "gmm":  # its BatchNorm must see the global batch under a strategy
