@@ -34,6 +34,7 @@ test: $(DEV_STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-slow: $(DEV_STAMP)
+	-$(PY) -m tfvton models fetch pose
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
 clean:

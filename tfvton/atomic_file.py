@@ -33,9 +33,9 @@ def scratch_path(path: PathLike) -> Path:
     return path.with_name(f"{SCRATCH_PREFIX}{os.getpid()}-{path.name}")
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int, own_alive: bool = False) -> bool:
     if pid == os.getpid():
-        return False  # our own leftovers from an earlier failure in this process
+        return own_alive  # our own: leftovers of an earlier failure, unless another writer of ours may be busy
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -47,15 +47,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_scratch(folder: PathLike, recursive: bool = False) -> List[Path]:
-    """Deletes `.tmp-<pid>-*` files in `folder` whose process no longer runs; returns them."""
+def remove_stale_scratch(folder: PathLike, recursive: bool = False, keep_own: bool = False) -> List[Path]:
+    """Deletes `.tmp-<pid>-*` files in `folder` whose process no longer runs; returns them.
+
+    `keep_own` also keeps this process's own scratch files (another writer in this
+    process may be busy with them).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return []
     removed = []
     for path in (folder.rglob(f"{SCRATCH_PREFIX}*") if recursive else folder.glob(f"{SCRATCH_PREFIX}*")):
         match = _SCRATCH.match(path.name)
-        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+        if match and path.is_file() and not _pid_alive(int(match.group(1)), keep_own):
             try:
                 path.unlink()
                 removed.append(path)

@@ -229,7 +229,7 @@ class RunDir:
         Returns:
             The removed paths.
         """
-        removed = remove_stale_scratch(self.path)
-        removed += remove_stale_scratch(self.weights_dir, recursive=True)
+        removed = remove_stale_scratch(self.path, keep_own=True)
+        removed += remove_stale_scratch(self.weights_dir, recursive=True, keep_own=True)
         return removed
 

@@ -6,9 +6,7 @@ pair skipped and counted), that stderr names the file or the flag/field at fault
 that no traceback reached the user, and that nothing is left at the output path
 (no image, no `.tmp-*` scratch file) when the command fails.
 
-Rows marked `xfail` need work owned elsewhere in issue 14 (the one input reader,
-the top-level error handler, config validation); they turn into passes as that
-work lands.
+Config errors, like data errors, exit 1; usage errors (flags) exit 2.
 """
 from __future__ import annotations
 
@@ -120,8 +118,6 @@ def _images_written(count, absent=()):
     return check
 
 
-RAWIO = pytest.mark.xfail(reason="needs rawio (issue 14 input contract)", strict=False)
-CLI = pytest.mark.xfail(reason="needs cli (issue 14 top-level handler / config validation)", strict=False)
 KEYPOINTS = [10.0, 10.0, 1.0] * 18
 
 CASES = [
@@ -144,7 +140,8 @@ CASES = [
          spoil=lambda c: write_pose(c.pose(0), {"people": []})),
     Case("mpv_pose_nan", lambda c: c.mpv(), 1, lambda c: [c.pose(0).name, "NaN"],
          spoil=lambda c: write_pose(c.pose(0), json.dumps(pose_with([float("nan")] + KEYPOINTS[1:])))),
-    Case("mpv_pose_body25", lambda c: c.mpv(), 1, lambda c: [c.pose(0).name, "75"],
+    # 75 numbers are BODY_25 (mapped to COCO-18); these are all 1.0, i.e. normalised, not pixels.
+    Case("mpv_pose_body25_normalised", lambda c: c.mpv(), 1, lambda c: [c.pose(0).name, "normalised"],
          spoil=lambda c: write_pose(c.pose(0), pose_with([1.0] * 75))),
     Case("mpv_pose_not_json", lambda c: c.mpv(), 1, lambda c: [c.pose(0).name],
          spoil=lambda c: write_pose(c.pose(0), "{people: [")),
@@ -224,37 +221,33 @@ CASES = [
          lambda c: ["99999", "1-65535"]),
     Case("client_rest_ftp", lambda c: c_client(c, "--rest", "ftp://localhost:8501"), 2,
          lambda c: ["ftp://localhost:8501", "http"]),
-    Case("client_missing_person", lambda c: c_client(c, "--rest", "http://localhost:8501", person="gone.jpg"), 2,
+    Case("client_missing_person", lambda c: c_client(c, "--rest", "http://localhost:8501", person="gone.jpg"), 1,
          lambda c: ["gone.jpg"]),
     Case("export_max_image_bytes_negative", lambda c: ["export", "--run-dir", str(c.run), "--out", str(c.out),
                                                        "--version", "1", "--max-image-bytes", "-5"], 2,
          lambda c: ["--max-image-bytes", "-5"]),
-    # ---- need the one input reader (rawio) or the top-level handler / config validation (cli)
-    Case("single_person_16bit_grey", lambda c: c.single(person=_hostile(c, "p16.png", encode(
-        Image.fromarray(np.full((64, 64), 40000, np.uint16)), "PNG"))), 1, lambda c: ["p16.png"], marks=(RAWIO,)),
+    # ---- the one input reader and config validation
     Case("single_person_1x1", lambda c: c.single(person=_hostile(c, "tiny.png", encode(
         np.zeros((1, 1, 3), np.uint8), "PNG"))), 1, lambda c: ["tiny.png"]),
-    Case("single_mask_0_1", lambda c: c.single(cloth_mask=_hostile(c, "m01.png", encode(
-        (np.arange(64 * 64).reshape(64, 64) % 2).astype(np.uint8), "PNG"))), 1, lambda c: ["m01.png"],
-         marks=(RAWIO,)),
+    # (A 0/1 mask is read as 0/255 and a 16-bit photo converted: docs/inputs.md.) An empty mask is refused.
+    Case("single_mask_empty", lambda c: c.single(cloth_mask=_hostile(c, "m0.png", encode(
+        np.zeros((64, 64), np.uint8), "PNG"))), 1, lambda c: ["m0.png"]),
     Case("single_keypoint_1e300", lambda c: c.single(target_pose=_hostile(c, "huge.json", json.dumps(
-        pose_with([1e300] + KEYPOINTS[1:])))), 1, lambda c: ["huge.json"], marks=(RAWIO,)),
+        pose_with([1e300] + KEYPOINTS[1:])))), 1, lambda c: ["huge.json"]),
     Case("single_pose_deeply_nested", lambda c: c.single(target_pose=_hostile(c, "deep.json", "[" * 100000)), 1,
-         lambda c: ["deep.json"], marks=(RAWIO,)),
+         lambda c: ["deep.json"]),
     Case("single_parsing_other_size", lambda c: c.single(parsing=_hostile(c, "small.png", encode(
         np.zeros((32, 32), np.uint8), "PNG"))), 1, lambda c: ["small.png"]),
     Case("single_grabcut_tiny_cloth", lambda c: c.single(cloth=_hostile(c, "c2.png", encode(
-        np.zeros((2, 2, 3), np.uint8), "PNG")), cloth_mask=None), 1, lambda c: ["c2.png"], marks=(RAWIO,)),
+        np.zeros((2, 2, 3), np.uint8), "PNG")), cloth_mask=None), 1, lambda c: ["c2.png"]),
     Case("preview_config_error", lambda c: ["preview", "--data-root", str(c.root), "--set", "data.height=abc",
-                                            "--out", str(c.out / "p.png")], 2, lambda c: ["data.height"],
-         marks=(CLI,)),
+                                            "--out", str(c.out / "p.png")], 1, lambda c: ["data.height"]),
     Case("preview_empty_yaml", lambda c: ["preview", "--data-root", str(c.root), "--config",
-                                          str(_hostile(c, "empty.yaml", "")), "--out", str(c.out / "p.png")], 2,
-         lambda c: ["empty.yaml"], marks=(CLI,)),
+                                          str(_hostile(c, "empty.yaml", "")), "--out", str(c.out / "p.png")], 1,
+         lambda c: ["empty.yaml"]),
     Case("preview_inherit_cycle", lambda c: ["preview", "--data-root", str(c.root), "--config",
                                              str(_hostile(c, "a.yaml", "inherit: " + str(c.tmp / "hostile" / "a.yaml"))),
-                                             "--out", str(c.out / "p.png")], 2, lambda c: ["inherit"],
-         marks=(CLI,)),
+                                             "--out", str(c.out / "p.png")], 1, lambda c: ["inherit"]),
 ]
 
 

@@ -36,7 +36,8 @@ import tensorflow as tf
 from tfvton.data import transforms
 from tfvton.networks import factory
 from tfvton.networks.forward import generate_parsing, warp_cloth
-from tfvton.training import algorithm, runner
+from tfvton.run_dir import RunDir
+from tfvton.training import algorithm
 
 # The switches a recipe consists of (section, key); the `paper` preset keeps the official values.
 RECIPE_FIELDS = (("model", "parsing_output"), ("model", "gmm_init"), ("loss", "parsing_ce"), ("loss", "parsing"),
@@ -127,7 +128,7 @@ def evaluate_appearance(run_dir, data_root, config) -> Dict[str, float]:
 
 def _load_exported(config, run_dir, stage: str, network: str):
     net = factory.build_networks(config, [network])[network]
-    net.load_weights(runner.stage_weights_path(run_dir, stage, network))
+    net.load_weights(RunDir(run_dir).stage_weights_path(stage, network))
     return net
 
 
@@ -180,14 +181,12 @@ def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=Non
     elif stage == "gmm":
         result.update(evaluate_gmm(_load_exported(config, run_dir, stage, "gmm"), data_root, config, split))
     elif stage == "appearance":
-        from tfvton.config import save_config
-
+        run = RunDir(run_dir)
         for network in ("gmm", "parsing_generator", "appearance_generator"):
-            source = runner.stage_weights_path(run_dir, algorithm.STAGES[stage].start_stage(network) or stage,
-                                               network)
-            shutil.copy(source, factory.weights_path(run_dir, network))
-        save_config(config.replace(model=config.model.__class__(
-            **{**config.model.__dict__, "face_refinement": False})), run_dir / factory.CONFIG_FILE)
+            source = run.stage_weights_path(algorithm.STAGES[stage].start_stage(network) or stage, network)
+            shutil.copy(source, run.weights_path(network))
+        run.save_config(config.replace(model=config.model.__class__(
+            **{**config.model.__dict__, "face_refinement": False})))
         result.update(evaluate_appearance(run_dir, data_root, config))
     else:
         raise ValueError(f"stage {stage!r} has no study metric; expected one of {', '.join(STAGE_METRICS)}")
