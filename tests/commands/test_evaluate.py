@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.testing import assert_close
 from tfvton.cli import main
-from tfvton.data.mpv import read_pair_list
+from tfvton.data.pair_list import read_pair_list
 
 skimage_metrics = pytest.importorskip("skimage.metrics")
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tfvton.cli import main
-from tfvton.data.mpv import read_pair_list
+from tfvton.data.pair_list import read_pair_list
 
 
 def _single_args(root: Path):

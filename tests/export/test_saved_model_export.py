@@ -14,7 +14,7 @@ from PIL import Image
 
 from tests.export.export_helpers import SERVING_KEYS, raw_inputs, smoke_export
 from tests.testing import assert_close
-from tfvton.export import saved_model, warmup
+from tfvton.export import input_checks, saved_model, warmup
 
 FLOAT_OUTPUTS = ("warped_cloth", "coarse", "composition_mask", "tryon", "final")
 
@@ -118,7 +118,7 @@ def test_bytes_decoding_is_pil_exact(mpv_root):
     for kind, paths in (("photo", files), ("labels", labels), ("mask", masks)):
         for path in paths:
             data = path.read_bytes()
-            image, size = saved_model.decode_checked(tf.constant(data), "x", kind, 1 << 22, 1 << 22)
+            image, size = input_checks.decode_checked(tf.constant(data), "x", kind, 1 << 22, 1 << 22)
             expected = np.asarray(Image.open(path))
             if kind == "mask":
                 expected = expected[..., None]

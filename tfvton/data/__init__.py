@@ -17,7 +17,7 @@ __all__ = ["MPVDataset", "VitonHDDataset", "open_dataset", "DataError", "PairFil
 _ATTRIBUTES = {
     "MPVDataset": "tfvton.data.mpv",
     "DataError": "tfvton.errors",
-    "PairFiles": "tfvton.data.mpv",
+    "PairFiles": "tfvton.data.pair_list",
     "VitonHDDataset": "tfvton.data.vitonhd",
     "open_dataset": "tfvton.data.layouts",
     "MPVRecords": "tfvton.data.tfrecords",

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Tuple
 
-from tfvton.data import mpv, vitonhd
-from tfvton.data.mpv import PathLike
+from tfvton.data import mpv, pair_list, vitonhd
+from tfvton.data.pair_list import PathLike
 
 LAYOUTS = ("mpv", "viton-hd")
 
@@ -38,14 +38,14 @@ def _check_layout(layout: Optional[str], root: PathLike) -> str:
 def choose_pairs_and_mode(root: PathLike, pairs_file: Optional[PathLike] = None, mode: Optional[str] = None,
                           prefer: str = "data_pair.txt", layout: Optional[str] = None
                           ) -> Tuple[Optional[Path], str]:
-    """Fills in a missing pair list and / or mode, as `mpv.choose_pairs_and_mode` for either layout.
+    """Fills in a missing pair list and / or mode, as `pair_list.choose_pairs_and_mode` for either layout.
 
     For VITON-HD, `prefer="demo.txt"` (the try-on commands) means the unpaired `demo` mode
     on `test_pairs.txt`, anything else `train`; a missing pair list stays None (the dataset
     takes its layout's default for the mode).
     """
     if _check_layout(layout, root) == "mpv":
-        return mpv.choose_pairs_and_mode(root, pairs_file, mode, prefer=prefer)
+        return pair_list.choose_pairs_and_mode(root, pairs_file, mode, prefer=prefer)
     if mode is None:
         named = Path(pairs_file).name if pairs_file is not None else ""
         mode = "train" if "train" in named else ("demo" if prefer == "demo.txt" else "train")

@@ -1,4 +1,4 @@
-"""The MPV dataset layout: pair lists, file resolution, validation and the `tf.data` pipeline.
+"""The MPV dataset layout: `MPVDataset`, from a pair list to the `tf.data` pipeline.
 
 Layout (the official release's, also what `tfvton synth` writes)::
 
@@ -10,23 +10,12 @@ Layout (the official release's, also what `tfvton synth` writes)::
     root/data_pair.txt                       `source target cloth split` (tab or space separated)
     root/demo.txt                            `source target_pose.json cloth split`
 
-Names in a pair list may carry a sub folder (`TW421D05Y/TW421D05Y-C11@9=person_whole_front.jpg`
-in MPV's `data_pair.txt`). Each file is looked up, first hit wins, as
-`<folder>/<name>`, `<folder>/<basename>`, `<folder>/<split dir>/<name>` and
-`<folder>/<split dir>/<basename>`, where the split dir is `train` for the train split and
-`val` or `test` for the test split. That covers the official `RegularDataset`, which reads
-`images/<train|val>/<sub>/<name>` and `cloth_mask/<train|val>/<sub>/<stem>_mask.png` but
-`parse_cihp/<train|val>/<basename>.png` and `pose_coco/<train|val>/<basename>_keypoints.json`,
-as well as flat folders. As in the official code, a person entry is read as `<stem>.jpg`
-whatever extension the list gives, when the name as written does not exist.
+How listed names are found on disk (sub folders, split dirs) is `tfvton.data.pair_list`. As in
+the official code, a person entry is read as `<stem>.jpg` whatever extension the list gives,
+when the name as written does not exist.
 
-Bad input. Files are validated when the dataset is built, by the rules of the one reader
-(`tfvton.data.raw_io`, docs/inputs.md) (`validate="headers"`: every file exists, is within the
-byte and pixel caps, and images have a usable format and mode; pose JSONs parse and hold one
-person whose keypoints (any layout `raw_io.read_keypoints` knows, mapped to COCO-18) are finite
-in float32 and within range; `validate="full"` also decodes every image and checks that parsing
-ids are within 0-19 and that masks are not empty). Parsings and masks must be 8-bit grey PNGs
-here, because the pipeline decodes them in-graph. A pair with a bad file is skipped (counted in `bad_samples`,
+Bad input. Files are validated when the dataset is built (`tfvton.data.validation`: the rules
+of the one reader, docs/inputs.md). A pair with a bad file is skipped (counted in `bad_samples`,
 logged) when `on_bad_sample="skip"`, or raises `DataError` when `"stop"`. Problems only
 visible when decoding (a corrupt JPEG body, out-of-range labels) and not caught by
 `validate="full"` surface during iteration: `dataset[i]` raises `DataError`; the `tf.data`
@@ -39,16 +28,17 @@ Images of another size than (height, width) are resized by `transforms.preproces
 """
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from tfvton.data import raw_io, transforms
+from tfvton.data.pair_list import KNOWN_SPLITS, PairFiles, PathLike, find_file, read_pair_list
+# `load_keypoints` stays importable from here: most callers know it as `mpv.load_keypoints`.
+from tfvton.data.validation import Validator, check_mask_values, load_keypoints
 from tfvton.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -56,198 +46,11 @@ logger = logging.getLogger(__name__)
 MODES = ("train", "test", "demo")
 ON_BAD_SAMPLE = ("skip", "stop")
 VALIDATE = ("headers", "full", "none")
-# Sub folders the official release uses per split (`RegularDataset`: train / val).
-_SPLIT_DIRS = {"train": ("train",), "test": ("val", "test"), "val": ("val", "test")}
 _MAX_LOGGED_BAD = 10  # individual warnings before only the summary is logged
-# The splits a pair list's fourth column may name (the official lists: train, test; val folders).
-KNOWN_SPLITS = ("train", "test", "val")
 # Key of the pair's index in `as_tf_dataset(with_index=True)` elements.
 PAIR_INDEX = "pair_index"
 _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
 _TARGET_FILE_KEYS = ("target_image", "target_parsing")
-
-PathLike = Union[str, os.PathLike]
-
-
-@dataclasses.dataclass(frozen=True)
-class PairFiles:
-    """One usable line of a pair list, with every file resolved.
-
-    Attributes:
-        line: 1-based line number in the pair list.
-        source, target, cloth, split: the columns as written.
-        person_image, person_parsing, source_pose, cloth_image, cloth_mask, target_pose:
-            resolved paths.
-        target_image, target_parsing: resolved paths in train/test mode, else None.
-    """
-
-    line: int
-    source: str
-    target: str
-    cloth: str
-    split: str
-    person_image: str
-    person_parsing: str
-    source_pose: str
-    cloth_image: str
-    cloth_mask: str
-    target_pose: str
-    target_image: Optional[str] = None
-    target_parsing: Optional[str] = None
-
-
-def read_pair_list(path: PathLike) -> List[Tuple[int, List[str]]]:
-    """Reads a pair list: (line number, columns) per non-empty, non-comment line.
-
-    Columns are tab-separated when the line has a tab, else separated by spaces
-    (the official code tries tabs, then spaces).
-    """
-    rows = []
-    with open(path, "r", encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            columns = [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
-            rows.append((number, [c for c in columns if c]))
-    return rows
-
-
-def detect_mode(pairs_file: PathLike) -> str:
-    """`demo` when the first line's second column is a pose JSON, else `train`."""
-    for _, columns in read_pair_list(pairs_file):
-        if len(columns) >= 2 and columns[1].lower().endswith(".json"):
-            return "demo"
-        return "train"
-    return "train"
-
-
-def choose_pairs_and_mode(root: PathLike, pairs_file: Optional[PathLike] = None, mode: Optional[str] = None,
-                          prefer: str = "data_pair.txt") -> Tuple[Path, str]:
-    """Fills in a missing pair list and / or mode (used by the CLI commands).
-
-    Without a pair list: `demo.txt` in demo mode, `data_pair.txt` in train/test
-    mode, else `prefer` when it exists, else the other one. Without a mode:
-    `detect_mode` on the list.
-    """
-    root = Path(root)
-    if pairs_file is None:
-        if mode == "demo":
-            path = root / "demo.txt"
-        elif mode in ("train", "test"):
-            path = root / "data_pair.txt"
-        else:
-            other = "demo.txt" if prefer == "data_pair.txt" else "data_pair.txt"
-            path = root / prefer if (root / prefer).exists() else root / other
-    else:
-        path = Path(pairs_file)
-        if not path.is_absolute() and not path.exists() and (root / path).exists():
-            path = root / path
-    if mode is None:
-        mode = detect_mode(path) if path.is_file() else "train"
-    return path, mode
-
-
-def load_keypoints(path: PathLike) -> np.ndarray:
-    """Reads a pose JSON as OpenPose COCO-18 float32 (18, 3) (`raw_io.read_keypoints`, format auto).
-
-    Raises:
-        DataError: missing or malformed file, no person, an unknown layout, NaN / Inf values.
-    """
-    return raw_io.read_keypoints(path, "pose", log=logger.debug)
-
-
-def check_mask_values(mask: np.ndarray, path) -> None:
-    """Refuses a dataset mask with too few 255 pixels (the in-graph rule `transforms.mask_from_png`).
-
-    A 0/1 mask would silently be empty for that rule; single files go through
-    `raw_io.read_mask`, which binarises them instead.
-    """
-    share = float(np.mean(np.asarray(mask) == 255))
-    if share < raw_io.MIN_MASK_SHARE:
-        raise DataError(path, f"cloth mask has {share:.2%} pixels equal to 255 (garment), at least "
-                              f"{raw_io.MIN_MASK_SHARE:.0%} expected; dataset masks are 0/255 (a 0/1 mask reads "
-                              "as empty)")
-
-
-class _Validator:
-    """Checks files once each (results cached), logs size mismatches once per file."""
-
-    def __init__(self, height: int, width: int, level: str):
-        self.height, self.width, self.level = height, width, level
-        self._cache: Dict[Tuple[str, str], object] = {}
-
-    def check(self, kind: str, path: str):
-        key = (kind, path)
-        if key not in self._cache:
-            try:
-                self._cache[key] = getattr(self, "_" + kind)(path)
-            except DataError as e:
-                self._cache[key] = e
-        result = self._cache[key]
-        if isinstance(result, DataError):
-            raise result
-        return result
-
-    @contextlib.contextmanager
-    def _open(self, path: str, what: str):
-        # Byte, header-size, format and mode rules are the reader's (docs/inputs.md).
-        with raw_io.open_image(path, what) as image:
-            if self.level == "full":
-                try:
-                    image.load()
-                except (OSError, SyntaxError, ValueError) as e:
-                    raise DataError(path, f"corrupt or truncated image ({e})") from None
-            yield image
-
-    def _size_note(self, path: str, size, how: str):
-        if size != (self.width, self.height):
-            logger.warning("%s: is %dx%d, expected %dx%d: %s", path, size[0], size[1],
-                           self.width, self.height, how)
-
-    def _image(self, path: str):
-        if self.level == "none":
-            return None
-        with self._open(path, "photo") as image:
-            if image.mode not in raw_io.PHOTO_MODES:
-                raise DataError(path, f"photo has image mode {image.mode}; accepted modes: "
-                                      f"{', '.join(raw_io.PHOTO_MODES)}")
-            self._size_note(path, image.size, "resized bilinearly (keypoints scaled)")
-        return None
-
-    def _labels(self, path: str):
-        if self.level == "none":
-            return None
-        with self._open(path, "person parsing") as image:
-            self._grey_png(path, image, "a CIHP parsing (label ids 0-19)")
-            self._size_note(path, image.size, "resized with nearest neighbour")
-            if self.level == "full":
-                ids = np.asarray(image)
-                if ids.size and int(ids.max()) >= transforms.NUM_LABELS:
-                    bad = sorted(int(v) for v in np.unique(ids[ids >= transforms.NUM_LABELS]))
-                    raise DataError(path, f"parsing labels outside 0-19: found {bad[:8]}")
-        return None
-
-    def _mask(self, path: str):
-        if self.level == "none":
-            return None
-        with self._open(path, "cloth mask") as image:
-            self._grey_png(path, image, "a cloth mask (0/255)")
-            self._size_note(path, image.size, "resized with nearest neighbour")
-            if self.level == "full":
-                check_mask_values(np.asarray(image), path)
-        return None
-
-    @staticmethod
-    def _grey_png(path, image, what):
-        if image.format != "PNG" or image.mode != "L":
-            # TF decodes a palette PNG to colours, not to the ids the official np.array() gives.
-            raise DataError(path, f"expected {what} as an 8-bit grey PNG (mode L), "
-                                  f"got {image.format} mode {image.mode}; a dataset's files are decoded "
-                                  "in-graph, so convert it once (`tfvton tryon` reads other formats)")
-
-    def _pose(self, path: str):
-        return load_keypoints(path)
 
 
 class MPVDataset:
@@ -301,7 +104,7 @@ class MPVDataset:
         self.pairs_file = self._find_pairs_file(pairs_file)
         self.has_target = mode != "demo"
 
-        self._validator = _Validator(self.height, self.width, validate)
+        self._validator = Validator(self.height, self.width, validate)
         self._keypoints: Dict[str, np.ndarray] = {}
         self.samples: List[PairFiles] = []
         self.bad_samples: List[Tuple[int, DataError]] = []
@@ -362,21 +165,7 @@ class MPVDataset:
                                              f"({len(selected)} selected, {len(self.bad_samples)} bad{first})")
 
     def _find(self, folder: str, names: Sequence[str], split: str) -> str:
-        candidates = []
-        for name in names:
-            base = os.path.basename(name)
-            candidates += [f"{folder}/{name}", f"{folder}/{base}"]
-            for sub in _SPLIT_DIRS.get(split, ()):
-                candidates += [f"{folder}/{sub}/{name}", f"{folder}/{sub}/{base}"]
-        seen = []
-        for c in candidates:
-            if c not in seen:
-                seen.append(c)
-                if (self.root / c).is_file():
-                    return str(self.root / c)
-        others = ", ".join(seen[1:4]) + (", ..." if len(seen) > 4 else "")
-        raise DataError(self.root / seen[0], f"missing file (also looked for {others})" if others
-                        else "missing file")
+        return find_file(self.root, folder, names, split)
 
     def _person_files(self, name: str, split: str):
         stem = os.path.splitext(name)[0]

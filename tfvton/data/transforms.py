@@ -36,9 +36,9 @@ import tensorflow as tf
 # The label and keypoint constants live in `tfvton.data.labels` (importable without TensorFlow).
 from tfvton.data.labels import (CLOTH_LABELS, FACE_LABELS, KEEP_LABELS, LABEL_NAMES,
                                 NUM_KEYPOINTS, NUM_LABELS)
-
-# Pillow's fixed-point resampling precision for 8-bit images (Resample.c: 32 - 8 - 2).
-_PIL_PRECISION_BITS = 22
+# Pose maps and PIL-exact resampling have their own modules; they stay part of this public surface.
+from tfvton.data.pil_resample import pil_bilinear_resize
+from tfvton.data.pose_maps import pose_heatmaps, pose_locations, scale_keypoints
 
 __all__ = [
     "NUM_LABELS", "NUM_KEYPOINTS", "CLOTH_LABELS", "FACE_LABELS", "KEEP_LABELS", "LABEL_NAMES",
@@ -171,161 +171,7 @@ def mask_from_png(mask: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.equal(tf.cast(mask, tf.int32), 255), tf.float32)
 
 
-# ----------------------------------------------------------------------------- pose
-
-def pose_locations(keypoints: tf.Tensor, height: int, width: int) -> tf.Tensor:
-    """OpenPose keypoints -> integer (row, col) locations as official `pose2loc`.
-
-    x and y are truncated toward zero (Python `int()`), then x is clipped to
-    width - 1 and y to height - 1 from above only (the official code hardcodes
-    191 / 255; we generalise to the configured size). Negative values are kept:
-    they are never drawn. The confidence is ignored, as in the official code.
-
-    Note: keypoints arrive as float32; the official code truncates the JSON's
-    float64. They differ only for a coordinate within ~1e-5 below an integer
-    (e.g. 10.999999 -> 11 in float32), which OpenPose's JSON does not produce.
-
-    Args:
-        keypoints: float (..., 18, 3) x, y, confidence in pixels.
-        height, width: size of the heatmap.
-    Returns:
-        int32 (..., 18, 2) as (row, col).
-    """
-    keypoints = tf.convert_to_tensor(keypoints, tf.float32)
-    # Clip far-away values first so the int32 cast is defined; it changes no result.
-    xy = tf.clip_by_value(keypoints[..., :2], -1e6, 1e6)
-    xy = tf.cast(xy, tf.int32)  # truncation toward zero, like int()
-    col = tf.minimum(xy[..., 0], width - 1)
-    row = tf.minimum(xy[..., 1], height - 1)
-    return tf.stack([row, col], axis=-1)
-
-
-def pose_heatmaps(keypoints: tf.Tensor, height: int, width: int, radius: int = 6) -> tf.Tensor:
-    """18 binary disc heatmaps, exactly official `pose2loc` + `heatmap_embedding`.
-
-    A keypoint is drawn only when row > 1 and col > 1 (official rule, so a
-    missing joint 0, 0, 0 is not drawn, nor is one at x = 1.5); the disc holds
-    the pixels at Euclidean distance <= radius (`sqrt(i^2 + j^2) <= r` is the
-    same as `i^2 + j^2 <= r^2` for integers) and is clipped at the borders.
-
-    Args:
-        keypoints: float (..., 18, 3) x, y, confidence in pixels of a
-            (height, width) image.
-        height, width: output size.
-        radius: disc radius in pixels (official: 6, i.e. 113 pixels).
-    Returns:
-        float32 (..., height, width, 18) in {0, 1}.
-    Raises:
-        tf.errors.InvalidArgumentError: for NaN or infinite keypoints (the
-            official `int()` raises on them too).
-    """
-    keypoints = tf.debugging.check_numerics(
-        tf.convert_to_tensor(keypoints, tf.float32), "pose keypoints must be finite (found NaN or Inf)")
-    loc = pose_locations(keypoints, height, width)
-    row, col = loc[..., 0], loc[..., 1]
-    drawn = tf.logical_and(row > 1, col > 1)  # (..., 18)
-    # Undrawn joints may be far off; clamp them so the squares cannot overflow int32.
-    row = tf.maximum(row, -1)
-    col = tf.maximum(col, -1)
-    rows = tf.range(height, dtype=tf.int32)[:, None, None]  # (h, 1, 1)
-    cols = tf.range(width, dtype=tf.int32)[None, :, None]  # (1, w, 1)
-    dy = rows - row[..., None, None, :]  # (..., h, 1, 18)
-    dx = cols - col[..., None, None, :]  # (..., 1, w, 18)
-    disc = dy * dy + dx * dx <= radius * radius
-    disc = tf.logical_and(disc, drawn[..., None, None, :])
-    return tf.cast(disc, tf.float32)
-
-
-def scale_keypoints(keypoints: tf.Tensor, from_hw, height: int, width: int) -> tf.Tensor:
-    """Scales keypoints from an image of size `from_hw` to (height, width).
-
-    x is multiplied by width / from_w, y by height / from_h; the confidence is
-    kept. When the sizes agree the factors are exactly 1.0, so nothing changes.
-    """
-    keypoints = tf.convert_to_tensor(keypoints, tf.float32)
-    from_hw = tf.cast(from_hw, tf.float32)
-    sx = tf.cast(width, tf.float32) / from_hw[1]
-    sy = tf.cast(height, tf.float32) / from_hw[0]
-    return keypoints * tf.stack([sx, sy, tf.constant(1.0)])
-
-
 # ----------------------------------------------------------------------------- body shape
-
-def _pil_bilinear_coefficients(in_size: int, out_size: int) -> np.ndarray:
-    """Pillow's fixed-point BILINEAR coefficients as an (out_size, in_size) int64 matrix.
-
-    Mirrors Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` (Resample.c):
-    the filter support grows with the scale when downsampling (antialias),
-    weights are normalised per output pixel, then rounded to 22-bit integers.
-    Runs in numpy at trace time only.
-    """
-    scale = in_size / out_size
-    filterscale = max(scale, 1.0)
-    support = 1.0 * filterscale  # bilinear filter support is 1
-    matrix = np.zeros((out_size, in_size), np.int64)
-    for xx in range(out_size):
-        center = (xx + 0.5) * scale
-        ss = 1.0 / filterscale
-        xmin = max(int(center - support + 0.5), 0)  # C (int) truncates toward zero, like int()
-        xmax = min(int(center + support + 0.5), in_size)
-        weights = []
-        for x in range(xmin, xmax):
-            t = abs((x - center + 0.5) * ss)
-            weights.append(1.0 - t if t < 1.0 else 0.0)
-        total = sum(weights)
-        for i, w in enumerate(weights):
-            if total != 0.0:
-                w /= total
-            # Bilinear weights are never negative, so this is Pillow's rounding.
-            matrix[xx, xmin + i] = int(0.5 + w * (1 << _PIL_PRECISION_BITS))
-    return matrix
-
-
-def _pil_pass(x: tf.Tensor, coefficients: np.ndarray) -> tf.Tensor:
-    """One separable Pillow pass along the last axis: (..., n) uint8 values -> (..., m).
-
-    Pillow computes clip8((2^21 + sum(v * k)) >> 22) in 32-bit integers. To do
-    it with float32 matmuls that are exact even under TF32 / reduced-precision
-    GPU matmuls, each coefficient k (< 2^23) is split into 8-bit digits
-    k = a * 2^16 + b * 2^8 + c; every product and partial sum then stays an
-    integer below 2^24, and the carries are propagated with exact floor divisions.
-    """
-    k = coefficients
-    digits = np.concatenate([k >> 16, (k >> 8) & 255, k & 255], axis=0).astype(np.float32)  # (3m, n)
-    m = k.shape[0]
-    sums = tf.matmul(x, tf.constant(digits.T))  # (..., 3m)
-    a, b, c = sums[..., :m], sums[..., m:2 * m], sums[..., 2 * m:]
-    b = b + tf.math.floor(c / 256.0)
-    a = a + tf.math.floor(b / 256.0) + float(1 << (_PIL_PRECISION_BITS - 1 - 16))  # + 2^21 rounding
-    # The remaining low digits sum to < 2^16, so they cannot change floor(total / 2^22).
-    return tf.minimum(tf.math.floor(a / 64.0), 255.0)
-
-
-def pil_bilinear_resize(image: tf.Tensor, height: int, width: int) -> tf.Tensor:
-    """Resizes 8-bit grey images exactly as PIL `Image.resize((width, height), BILINEAR)`.
-
-    PIL resizes 8-bit images with separable fixed-point filtering, horizontal
-    pass first, rounding to uint8 after each pass; both are reproduced with
-    constant matrices (built in numpy at trace time) applied by matmuls.
-
-    Args:
-        image: (..., h, w) integer-valued tensor with values in 0-255 (static h, w).
-        height, width: output size.
-    Returns:
-        float32 (..., height, width) holding integers 0-255.
-    """
-    x = tf.cast(image, tf.float32)
-    in_h, in_w = x.shape[-2], x.shape[-1]
-    if in_h is None or in_w is None:
-        raise ValueError(f"pil_bilinear_resize needs a static image size, got shape {x.shape}")
-    if in_w != width:  # Pillow skips a pass whose size does not change
-        x = _pil_pass(x, _pil_bilinear_coefficients(in_w, width))
-    if in_h != height:
-        x = tf.linalg.matrix_transpose(x)
-        x = _pil_pass(x, _pil_bilinear_coefficients(in_h, height))
-        x = tf.linalg.matrix_transpose(x)
-    return x
-
 
 def body_shape(labels: tf.Tensor, downsample: int = 16) -> tf.Tensor:
     """Blurred body shape (official `source_parse_shape`).

@@ -46,7 +46,8 @@ import numpy as np
 from PIL import Image
 
 from tfvton.data import raw_io, transforms
-from tfvton.data.mpv import MODES, ON_BAD_SAMPLE, VALIDATE, PairFiles, PathLike, load_keypoints, read_pair_list
+from tfvton.data.mpv import MODES, ON_BAD_SAMPLE, VALIDATE, load_keypoints
+from tfvton.data.pair_list import PairFiles, PathLike, read_pair_list
 from tfvton.data.raw_io import DataError
 
 logger = logging.getLogger(__name__)
