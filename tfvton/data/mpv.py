@@ -36,7 +36,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfvton.data import raw_io, transforms
-from tfvton.data.pair_list import KNOWN_SPLITS, PairFiles, PathLike, find_file, read_pair_list
+from tfvton.data.pair_list import KNOWN_SPLITS, FromDataConfig, PairFiles, PathLike, find_file, read_pair_list
 # `load_keypoints` stays importable from here: most callers know it as `mpv.load_keypoints`.
 from tfvton.data.validation import Validator, check_mask_values, load_keypoints
 from tfvton.errors import DataError
@@ -53,7 +53,7 @@ _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
 _TARGET_FILE_KEYS = ("target_image", "target_parsing")
 
 
-class MPVDataset:
+class MPVDataset(FromDataConfig):
     """An MPV-layout dataset: a pair list resolved to files, yielding model tensors.
 
     Examples are dicts of float32 NHWC tensors named as in docs/architecture.md:
@@ -109,13 +109,6 @@ class MPVDataset:
         self.samples: List[PairFiles] = []
         self.bad_samples: List[Tuple[int, DataError]] = []
         self._load_pairs(progress)
-
-    @classmethod
-    def from_config(cls, root: PathLike, pairs_file: Optional[PathLike], mode: str, data_config, **kwargs):
-        """Builds a dataset with the geometry and bad-sample policy of a `DataConfig`."""
-        return cls(root, pairs_file, mode, height=data_config.height, width=data_config.width,
-                   radius=data_config.pose_radius, shape_downsample=data_config.shape_downsample,
-                   on_bad_sample=data_config.on_bad_sample, **kwargs)
 
     # ------------------------------------------------------------------ building
 

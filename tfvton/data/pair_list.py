@@ -126,3 +126,14 @@ def find_file(root: Path, folder: str, names: Sequence[str], split: str) -> str:
     others = ", ".join(seen[1:4]) + (", ..." if len(seen) > 4 else "")
     raise DataError(root / seen[0], f"missing file (also looked for {others})" if others
                     else "missing file")
+
+
+class FromDataConfig:
+    """`from_config` for the pair-list datasets (`MPVDataset`, `VitonHDDataset`): same constructor shape."""
+
+    @classmethod
+    def from_config(cls, root: PathLike, pairs_file: Optional[PathLike], mode: str, data_config, **kwargs):
+        """Builds a dataset with the geometry and bad-sample policy of a `DataConfig`."""
+        return cls(root, pairs_file, mode, height=data_config.height, width=data_config.width,
+                   radius=data_config.pose_radius, shape_downsample=data_config.shape_downsample,
+                   on_bad_sample=data_config.on_bad_sample, **kwargs)

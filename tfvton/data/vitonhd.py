@@ -47,7 +47,7 @@ from PIL import Image
 
 from tfvton.data import raw_io, transforms
 from tfvton.data.mpv import MODES, ON_BAD_SAMPLE, VALIDATE, load_keypoints
-from tfvton.data.pair_list import PairFiles, PathLike, read_pair_list
+from tfvton.data.pair_list import FromDataConfig, PairFiles, PathLike, read_pair_list
 from tfvton.data.raw_io import DataError
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _numpy_reader(read):
     return run
 
 
-class VitonHDDataset:
+class VitonHDDataset(FromDataConfig):
     """A VITON-HD-layout dataset yielding the same example dicts as `tfvton.data.MPVDataset`.
 
     Args:
@@ -137,13 +137,6 @@ class VitonHDDataset:
         self.samples: List[PairFiles] = []
         self.bad_samples: List[Tuple[int, DataError]] = []
         self._load_pairs(progress)
-
-    @classmethod
-    def from_config(cls, root: PathLike, pairs_file: Optional[PathLike], mode: str, data_config, **kwargs):
-        """Builds a dataset with the geometry and bad-sample policy of a `DataConfig`."""
-        return cls(root, pairs_file, mode, height=data_config.height, width=data_config.width,
-                   radius=data_config.pose_radius, shape_downsample=data_config.shape_downsample,
-                   on_bad_sample=data_config.on_bad_sample, **kwargs)
 
     # ------------------------------------------------------------------ building
 
