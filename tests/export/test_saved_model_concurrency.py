@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from tests.export.export_helpers import SERVING_KEYS, raw_inputs, smoke_export
-from tests.hostile.conftest import encode
+from tfvton.export.warmup import encode_raw_inputs
 
 THREADS = 4
 
@@ -25,15 +25,6 @@ def exported(tmp_path_factory):
     return smoke_export(str(tmp_path_factory.getbasetemp()))
 
 
-def _bytes_request(raw):
-    return {
-        "person_image": np.array([encode(x, "PNG") for x in raw["person_image"]], dtype=object),
-        "cloth_image": np.array([encode(x, "PNG") for x in raw["cloth_image"]], dtype=object),
-        "cloth_mask": np.array([encode(x[..., 0], "PNG") for x in raw["cloth_mask"]], dtype=object),
-        "person_parsing": np.array([encode(x, "PNG") for x in raw["person_parsing"]], dtype=object),
-        "target_pose_keypoints": raw["target_pose_keypoints"],
-    }
-
 
 def _requests():
     """(name, signature, request, valid) for three valid inputs and four invalid ones."""
@@ -41,13 +32,13 @@ def _requests():
     for seed in (1, 2, 3):
         raw = raw_inputs(batch=1, seed=seed)
         signature = "serving_default" if seed != 2 else "predict_bytes"
-        requests.append((f"valid{seed}", signature, raw if signature == "serving_default" else _bytes_request(raw),
+        requests.append((f"valid{seed}", signature, raw if signature == "serving_default" else encode_raw_inputs(raw),
                          True))
     raw = raw_inputs(batch=1, seed=4)
     labels = {**raw, "person_parsing": np.full_like(raw["person_parsing"], 25)}
     keypoints = {**raw, "target_pose_keypoints": np.full_like(raw["target_pose_keypoints"], np.nan)}
     batch = {**raw, "cloth_image": np.concatenate([raw["cloth_image"]] * 2)}
-    garbage = {**_bytes_request(raw), "person_image": np.array([b"not an image"], dtype=object)}
+    garbage = {**encode_raw_inputs(raw), "person_image": np.array([b"not an image"], dtype=object)}
     requests += [("labels25", "serving_default", labels, False), ("nan", "serving_default", keypoints, False),
                  ("batch", "serving_default", batch, False), ("garbage", "predict_bytes", garbage, False)]
     return requests

@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tests.export.export_helpers import SERVING_KEYS, raw_inputs, smoke_export
+from tfvton.export.warmup import encode_raw_inputs
 from tfvton.data.raw_io import MAX_IMAGE_BYTES
 from tests.hostile.conftest import encode, png_declaring
 
@@ -26,15 +27,6 @@ GAP = pytest.mark.xfail(reason="served graph accepts it today (open gap of the i
 def exported(tmp_path_factory):
     return smoke_export(str(tmp_path_factory.getbasetemp()))
 
-
-def _bytes_request(raw):
-    return {
-        "person_image": np.array([encode(x, "PNG") for x in raw["person_image"]], dtype=object),
-        "cloth_image": np.array([encode(x, "JPEG") for x in raw["cloth_image"]], dtype=object),
-        "cloth_mask": np.array([encode(x[..., 0], "PNG") for x in raw["cloth_mask"]], dtype=object),
-        "person_parsing": np.array([encode(x, "PNG") for x in raw["person_parsing"]], dtype=object),
-        "target_pose_keypoints": raw["target_pose_keypoints"],
-    }
 
 
 def _one(data: bytes):
@@ -125,7 +117,7 @@ CASES = [
                          [pytest.param(*case[:4], id=case[0], marks=case[4]) for case in CASES])
 def test_hostile_request(exported, case_id, signature, field, spoil):
     raw = raw_inputs(batch=1, seed=11)
-    request = dict(raw) if signature == "serving_default" else _bytes_request(raw)
+    request = dict(raw) if signature == "serving_default" else encode_raw_inputs(raw)
     request.update(spoil(raw, request))
     function = exported.signature(signature)
     with pytest.raises(ERRORS) as error:
@@ -136,6 +128,6 @@ def test_hostile_request(exported, case_id, signature, field, spoil):
 def test_unspoilt_requests_succeed(exported):
     # The table's base requests are valid: each row fails because of its one change.
     raw = raw_inputs(batch=1, seed=11)
-    for signature, request in (("serving_default", raw), ("predict_bytes", _bytes_request(raw))):
+    for signature, request in (("serving_default", raw), ("predict_bytes", encode_raw_inputs(raw))):
         outputs = exported.signature(signature)(**{key: tf.constant(request[key]) for key in SERVING_KEYS})
         assert outputs["tryon_image"].shape == (1, 64, 64, 3)

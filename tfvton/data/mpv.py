@@ -36,7 +36,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfvton.data import raw_io, transforms
-from tfvton.data.pair_list import KNOWN_SPLITS, FromDataConfig, PairFiles, PathLike, find_file, read_pair_list
+from tfvton.data.pair_list import (KNOWN_SPLITS, FromDataConfig, PairFiles, PathLike, find_file, read_pair_list,
+                                   resolve_rows)
 # `load_keypoints` stays importable from here: most callers know it as `mpv.load_keypoints`.
 from tfvton.data.validation import Validator, check_mask_values, load_keypoints
 from tfvton.errors import DataError
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 MODES = ("train", "test", "demo")
 ON_BAD_SAMPLE = ("skip", "stop")
 VALIDATE = ("headers", "full", "none")
-_MAX_LOGGED_BAD = 10  # individual warnings before only the summary is logged
 # Key of the pair's index in `as_tf_dataset(with_index=True)` elements.
 PAIR_INDEX = "pair_index"
 _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
@@ -134,20 +134,8 @@ class MPVDataset(FromDataConfig):
         misspelt = [] if wanted is None else [(n, c) for n, c in rows if len(c) >= 4 and c[3] not in KNOWN_SPLITS]
         selected = [(n, c) for n, c in rows if wanted is None or len(c) < 4 or c[3] in wanted] + misspelt
         selected.sort(key=lambda row: row[0])
-        iterator = selected
-        if progress and len(selected) > 500:
-            from tqdm import tqdm
-            iterator = tqdm(selected, desc=f"checking {self.pairs_file.name}", unit="pair", leave=False)
-        for number, columns in iterator:
-            try:
-                self.samples.append(self._resolve(number, columns))
-            except DataError as e:
-                if self.on_bad_sample == "stop":
-                    raise
-                self.bad_samples.append((number, e))
-                if len(self.bad_samples) <= _MAX_LOGGED_BAD:
-                    where = "" if e.path.startswith(f"{self.pairs_file}:") else f"{self.pairs_file}:{number}: "
-                    logger.warning("skipping pair at %s%s", where, e)
+        self.samples, self.bad_samples = resolve_rows(selected, self._resolve, self.pairs_file,
+                                                      self.on_bad_sample, progress, logger)
         if self.bad_samples:
             logger.warning("skipped %d of %d pairs listed in %s for mode %r (see MPVDataset.bad_samples)",
                            len(self.bad_samples), len(selected), self.pairs_file, self.mode)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from tfvton.errors import DataError
 
@@ -137,3 +137,30 @@ class FromDataConfig:
         return cls(root, pairs_file, mode, height=data_config.height, width=data_config.width,
                    radius=data_config.pose_radius, shape_downsample=data_config.shape_downsample,
                    on_bad_sample=data_config.on_bad_sample, **kwargs)
+
+
+def resolve_rows(rows, resolve: Callable, pairs_file: Path, on_bad_sample: str, progress: bool, logger,
+                 max_logged: int = 10) -> Tuple[list, List[Tuple[int, DataError]]]:
+    """Resolves pair-list rows with `resolve(number, columns)`; a bad row is skipped or stops the run.
+
+    The first `max_logged` bad rows are logged one by one; the caller logs the summary.
+
+    Returns:
+        (samples, bad_samples): the resolved rows, and (line number, DataError) for each bad one
+        (`on_bad_sample='skip'`; with `'stop'` the first DataError is raised).
+    """
+    if progress and len(rows) > 500:
+        from tqdm import tqdm
+        rows = tqdm(rows, desc=f"checking {pairs_file.name}", unit="pair", leave=False)
+    samples, bad = [], []
+    for number, columns in rows:
+        try:
+            samples.append(resolve(number, columns))
+        except DataError as e:
+            if on_bad_sample == "stop":
+                raise
+            bad.append((number, e))
+            if len(bad) <= max_logged:
+                where = "" if e.path.startswith(f"{pairs_file}:") else f"{pairs_file}:{number}: "
+                logger.warning("skipping pair at %s%s", where, e)
+    return samples, bad

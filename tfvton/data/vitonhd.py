@@ -47,7 +47,7 @@ from PIL import Image
 
 from tfvton.data import raw_io, transforms
 from tfvton.data.mpv import MODES, ON_BAD_SAMPLE, VALIDATE, load_keypoints
-from tfvton.data.pair_list import FromDataConfig, PairFiles, PathLike, read_pair_list
+from tfvton.data.pair_list import FromDataConfig, PairFiles, PathLike, read_pair_list, resolve_rows
 from tfvton.data.raw_io import DataError
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ SPLIT_DIRS = {"train": "train", "test": "test", "demo": "test"}
 # Folder names per input, newest release first (HR-VITON's `zalando-hd-resized`, then VITON-HD's code).
 FOLDERS = {"image": ("image",), "cloth": ("cloth",), "cloth_mask": ("cloth-mask",),
            "parsing": ("image-parse-v3", "image-parse"), "pose": ("openpose_json", "openpose-json")}
-_MAX_LOGGED_BAD = 10
 
 
 def is_vitonhd_root(root: PathLike) -> bool:
@@ -159,19 +158,8 @@ class VitonHDDataset(FromDataConfig):
         raise DataError(candidates[0], f"pair list not found (VITON-HD layout, mode {self.mode!r})")
 
     def _load_pairs(self, progress: bool) -> None:
-        rows = read_pair_list(self.pairs_file)
-        if progress and len(rows) > 500:
-            from tqdm import tqdm
-            rows = tqdm(rows, desc=f"checking {self.pairs_file.name}", unit="pair", leave=False)
-        for number, columns in rows:
-            try:
-                self.samples.append(self._resolve(number, columns))
-            except DataError as e:
-                if self.on_bad_sample == "stop":
-                    raise
-                self.bad_samples.append((number, e))
-                if len(self.bad_samples) <= _MAX_LOGGED_BAD:
-                    logger.warning("skipping pair at %s:%d: %s", self.pairs_file, number, e)
+        self.samples, self.bad_samples = resolve_rows(read_pair_list(self.pairs_file), self._resolve,
+                                                      self.pairs_file, self.on_bad_sample, progress, logger)
         if self.bad_samples:
             logger.warning("skipped %d of %d pairs listed in %s (see VitonHDDataset.bad_samples)",
                            len(self.bad_samples), len(self.bad_samples) + len(self.samples), self.pairs_file)
