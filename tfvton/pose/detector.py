@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import List, Optional, Union
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from tfvton.pose import cache
 from tfvton.pose.anchors import ssd_anchor_centres
@@ -110,10 +109,8 @@ class PoseDetector:
 
     def __init__(self, model_path: Optional[Union[str, Path]] = None, threshold: float = SCORE_THRESHOLD,
                  num_threads: int = 2):
-        self.model_path = Path(model_path) if model_path else cache.model_path("pose_detection")
+        self.model_path, self.interpreter = cache.load_interpreter("pose_detection", model_path, num_threads)
         self.threshold = threshold
-        self.interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
         self._input = self.interpreter.get_input_details()[0]["index"]
         outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
         # Identity: (1, 2254, 12) regressors; Identity_1: (1, 2254, 1) logits.

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from tfvton.pose import cache
 from tfvton.pose.roi import Roi, crop_roi, roi_to_image
@@ -102,9 +101,7 @@ class PoseLandmarker:
     """
 
     def __init__(self, model_path: Optional[Union[str, Path]] = None, num_threads: int = 2):
-        self.model_path = Path(model_path) if model_path else cache.model_path("pose_landmark_full")
-        self.interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
+        self.model_path, self.interpreter = cache.load_interpreter("pose_landmark_full", model_path, num_threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
         # Identity: (1, 195) landmarks; Identity_1: (1, 1) pose presence; Identity_3: (1, 64, 64, 39) heatmaps.

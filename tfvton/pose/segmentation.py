@@ -14,7 +14,6 @@ from typing import Optional, Union
 
 import cv2
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from tfvton.pose import cache
 
@@ -38,9 +37,7 @@ class PersonSegmenter:
     """
 
     def __init__(self, model_path: Optional[Union[str, Path]] = None, num_threads: int = 2):
-        self.model_path = Path(model_path) if model_path else cache.model_path("selfie_segmentation")
-        self.interpreter = Interpreter(model_path=str(self.model_path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
+        self.model_path, self.interpreter = cache.load_interpreter("selfie_segmentation", model_path, num_threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]
 
