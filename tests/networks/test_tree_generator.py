@@ -88,3 +88,28 @@ def test_roundtrips(tmp_path, block):
                         dropout=0.5, with_tanh=True)
     reloaded = run_layer_roundtrips(net, _x((1, 20, 20, 6)), tmp_path)
     assert reloaded.get_config()["block"] == block
+
+
+def test_residual_generator_starts_as_the_identity_and_learns():
+    import tensorflow as tf
+
+    net = TreeGenerator(output_channels=3, ngf=4, n_blocks=1, dropout=0.0, with_tanh=True, residual=True)
+    x = np.clip(_x((2, 24, 24, 6)), -1, 1)
+    np.testing.assert_array_equal(net(x).numpy(), x[..., 3:])
+    # The zero head still gets a gradient, so training moves the output off the identity.
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(net(x) - 0.5))
+    grads = dict(zip([v.path for v in net.trainable_variables], tape.gradient(loss, net.trainable_variables)))
+    head = [g for path, g in grads.items() if "head_conv" in path and "kernel" in path][0]
+    assert float(tf.reduce_max(tf.abs(head))) > 0
+
+
+def test_residual_output_stays_in_range_and_serializes(tmp_path):
+    net = TreeGenerator(output_channels=3, ngf=2, n_blocks=1, dropout=0.0, with_tanh=True, residual=True)
+    x = np.clip(_x((1, 20, 20, 6)), -1, 1)
+    net(x)
+    net.head_conv.bias.assign(np.full(3, 5.0, np.float32))  # tanh(5) ~ 1: the sum would leave [-1, 1]
+    out = net(x).numpy()
+    assert out.max() <= 1.0 and out.min() >= -1.0
+    reloaded = run_layer_roundtrips(net, x, tmp_path)
+    assert reloaded.get_config()["residual"] is True

@@ -63,7 +63,8 @@ def load_config_from_args(args):
 
 def add_model_argument(parser: argparse.ArgumentParser, required: bool = True,
                        help: str = "a run directory (trained or converted official checkpoint), an exported "
-                                   "SavedModel directory or a .tflite file") -> None:
+                                   "SavedModel directory, a .tflite file, or the name of a model shipped "
+                                   "in the repository's models/ (e.g. synthmpv-small)") -> None:
     """`--model PATH`; the old `--run-dir` spelling of these commands stays as a hidden, deprecated alias."""
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--model", help=help)

@@ -82,6 +82,11 @@ class ModelConfig:
             default init of the last Linear) or `identity` (zero weights and
             bias: theta = 0, the identity grid, so training starts from the
             unwarped cloth).
+        face_residual: the face generator refines instead of replacing: its
+            output is added to the face it is given, from a zero-initialised
+            head, so an untrained or briefly trained face generator returns the
+            face unchanged (`TreeGenerator(residual=True)`). A different model
+            from the official one (false), for face generators trained so.
     """
 
     ngf: int = 64
@@ -101,6 +106,7 @@ class ModelConfig:
     face_crop: int = 64
     parsing_output: str = "tanh"
     gmm_init: str = "official"
+    face_residual: bool = False
 
     def __post_init__(self):
         if self.parsing_output not in ("tanh", "linear"):

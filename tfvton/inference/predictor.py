@@ -8,7 +8,9 @@
 - an exported SavedModel (`tfvton export`): a version directory holding
   `saved_model.pb`, or the model base directory (the highest numeric version
   is used), or the export root holding `<model name>/<version>/`;
-- a `.tflite` file, when `tfvton.export.tflite` provides a runner.
+- a `.tflite` file, when `tfvton.export.tflite` provides a runner;
+- the name of a model shipped in the repository's `models/` (`tfvton.shipped_models`,
+  checksums verified), e.g. `synthmpv-small`.
 
 `Predictor.predict(raws)` takes raw inputs (docs/architecture.md: uint8 photos,
 label ids, 0/255 masks, OpenPose keypoints) and returns numpy outputs in a
@@ -25,6 +27,7 @@ import numpy as np
 
 from tfvton.errors import ModelError
 from tfvton.run_dir import RunDir
+from tfvton.shipped_models import resolve_model_source, shipped_model_names
 
 logger = logging.getLogger(__name__)
 
@@ -288,9 +291,11 @@ def describe_source(source: PathLike) -> str:
         FileNotFoundError: `source` does not exist.
         ModelError: `source` is none of the known forms (the message says what was expected).
     """
-    path = Path(source)
+    path = resolve_model_source(source)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such run directory, SavedModel or .tflite file")
+        names = ", ".join(shipped_model_names()) or "none in this installation"
+        raise FileNotFoundError(f"{path}: no such run directory, SavedModel or .tflite file, nor a shipped "
+                                f"model name (shipped: {names})")
     if path.is_file():
         if path.suffix == ".tflite":
             return "tflite"
@@ -306,7 +311,7 @@ def describe_source(source: PathLike) -> str:
 def read_source_config(source: PathLike):
     """The `Config` of a model source without loading any weights (cheap; for input checks)."""
     kind = describe_source(source)
-    path = Path(source)
+    path = resolve_model_source(source)
     if kind == "run":
         return RunDir(path).load_config()
     if kind == "saved_model":
@@ -324,7 +329,7 @@ def load_predictor(source: PathLike, num_threads: int = 2) -> Predictor:
         num_threads: interpreter threads (XNNPACK) for a `.tflite` file; ignored otherwise.
     """
     kind = describe_source(source)
-    path = Path(source)
+    path = resolve_model_source(source)
     if kind == "run":
         return KerasPredictor.from_run_dir(path)
     if kind == "saved_model":

@@ -85,7 +85,7 @@ def build_networks(config, names: Optional[Iterable[str]] = None) -> Dict[str, k
         "face_generator": lambda: _build(
             TreeGenerator(output_channels=3, ngf=m.ngf, n_blocks=m.n_blocks, block=m.block,
                           fusion_activation=m.fusion_activation, dropout=m.dropout, with_tanh=True,
-                          name="face_generator"),
+                          residual=m.face_residual, name="face_generator"),
             height, width, FACE_INPUT_CHANNELS),
         "parsing_discriminator": lambda: _build(
             PatchDiscriminator(ndf=m.ndf, n_layers=m.d_layers, name="parsing_discriminator"),

@@ -44,6 +44,11 @@ class TreeGenerator(keras.Model):
         fusion_activation: `none` (official) or `relu` (paper's Eq. 2); Tree-Blocks only.
         dropout: Dropout rate inside the blocks (official: 0.5, training only).
         with_tanh: tanh on the output.
+        residual: add the output to the input's last `output_channels` channels
+            (clipped to [-1, 1]), with the head initialised to zero so the
+            untrained generator returns them unchanged (the face generator's
+            input ends with the face to refine; config `model.face_residual`).
+            Not in the official release.
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -52,7 +57,8 @@ class TreeGenerator(keras.Model):
     """
 
     def __init__(self, output_channels: int = 4, ngf: int = 64, n_blocks: int = 6, block: str = "tree",
-                 fusion_activation: str = "none", dropout: float = 0.5, with_tanh: bool = False, **kwargs):
+                 fusion_activation: str = "none", dropout: float = 0.5, with_tanh: bool = False,
+                 residual: bool = False, **kwargs):
         super().__init__(**kwargs)
         if block not in BLOCKS:
             raise ValueError(f"TreeGenerator: block must be one of {BLOCKS}. Received: block={block!r}")
@@ -68,6 +74,7 @@ class TreeGenerator(keras.Model):
         self.fusion_activation = fusion_activation
         self.dropout = dropout
         self.with_tanh = with_tanh
+        self.residual = residual
 
         # === Layers ===
         self.pad3 = ReflectionPad2D(3, name="pad3")
@@ -84,6 +91,10 @@ class TreeGenerator(keras.Model):
         self.up1_deconv = conv2d_transpose(ngf * 2, 3, stride=2, name="up1_deconv")
         self.up2_deconv = conv2d_transpose(ngf, 3, stride=2, name="up2_deconv")
         self.head_conv = conv2d(output_channels, 7, name="head_conv")
+        if residual:
+            # A head that starts at zero makes the untrained generator the identity on its input's
+            # last channels: a few training steps can then only improve on what it was given.
+            self.head_conv.kernel_initializer = keras.initializers.Zeros()
 
     def call(self, inputs, training=None):
         x = keras.ops.relu(self.norm(self.stem_conv(self.pad3(inputs))))
@@ -97,7 +108,11 @@ class TreeGenerator(keras.Model):
             x = keras.ops.relu(self.norm(crop(deconv(x), 1, 0)))
         # The 7x7 head has 3-4 output channels: as rows it runs 3-5x faster (same variables).
         x = conv2d_by_rows(self.head_conv, self.pad3(x))
-        return keras.ops.tanh(x) if self.with_tanh else x
+        x = keras.ops.tanh(x) if self.with_tanh else x
+        if self.residual:
+            base = keras.ops.cast(inputs[..., -self.output_channels:], x.dtype)
+            x = keras.ops.clip(base + x, -1.0, 1.0)
+        return x
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.output_channels,)
@@ -107,5 +122,5 @@ class TreeGenerator(keras.Model):
         config = super().get_config()
         config.update({"output_channels": self.output_channels, "ngf": self.ngf, "n_blocks": self.n_blocks,
                        "block": self.block, "fusion_activation": self.fusion_activation,
-                       "dropout": self.dropout, "with_tanh": self.with_tanh})
+                       "dropout": self.dropout, "with_tanh": self.with_tanh, "residual": self.residual})
         return config
