@@ -100,3 +100,18 @@ def test_stage_marker_written_last_and_read_back(smoke_gmm, tmp_path):
     assert run.checkpoints_dir("gmm") == tmp_path / "checkpoints" / "gmm"
     assert run.logs_dir("gmm") == tmp_path / "logs" / "gmm"
     assert run.samples_dir("gmm") == tmp_path / "samples" / "gmm"
+
+
+def test_a_run_without_face_weights_loads_when_face_refinement_is_off(tmp_path):
+    from tfvton.config import load_config
+    from tfvton.networks.factory import build_networks
+    from tfvton.run_dir import RunDir
+
+    config = load_config("smoke", ["model.face_refinement=false"])
+    names = ["gmm", "parsing_generator", "appearance_generator"]
+    networks = build_networks(config, names)
+    run = RunDir(tmp_path / "run").save(config, networks)
+    pipeline = run.load_pipeline()
+    np.testing.assert_array_equal(pipeline.gmm.weights[0].numpy(), networks["gmm"].weights[0].numpy())
+    with pytest.raises(FileNotFoundError, match="face_generator"):
+        run.load_pipeline(load_config("smoke"))  # with face refinement the face weights are required

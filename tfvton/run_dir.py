@@ -183,9 +183,18 @@ class RunDir:
         return networks
 
     def load_pipeline(self, config=None) -> TryOnPipeline:
-        """The `TryOnPipeline` on the run's four generators."""
+        """The `TryOnPipeline` on the run's four generators.
+
+        Without face refinement (`model.face_refinement: false`) the face generator is not run, so a
+        run that never trained it (the face stage skipped) still loads; it is built untrained.
+        """
         config = config or self.load_config()
-        return build_pipeline(config, self.load_networks(GENERATOR_NAMES, config))
+        names = list(GENERATOR_NAMES)
+        if not config.model.face_refinement and not self.weights_path("face_generator").is_file():
+            names.remove("face_generator")
+        networks = self.load_networks(names, config)
+        networks.update(build_networks(config, [n for n in GENERATOR_NAMES if n not in networks]))
+        return build_pipeline(config, networks)
 
     # === Stages ===
     def stage_marker(self, stage: str) -> Optional[dict]:

@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SynthMPV identities (default per preset)")
     parser.add_argument("--max-steps", type=positive_int, default=5000, help="step cap per stage (default 5000)")
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel / TFLite export")
+    parser.add_argument("--no-shipped", action="store_true",
+                        help="skip the comparison with the shipped reference model (models/synthmpv-small)")
     parser.add_argument("--seed", type=int, default=0, help="dataset and training seed")
     add_threads_argument(parser, what="CPU threads TensorFlow uses")
     parser.add_argument("--quiet", action="store_true", help="no Keras progress bars during training")
@@ -70,6 +72,7 @@ def run(args) -> int:
     configure_threads(args.threads)
     summary = run_demo(args.out, minutes=args.minutes, mpv_root=mpv_root, preset=args.config,
                        overrides=args.overrides, identities=args.identities, export=not args.no_export,
+                       compare_shipped=not args.no_shipped,
                        seed=args.seed, max_steps=args.max_steps, verbose=0 if args.quiet else 1)
     print(_summary_table(summary))
     metrics = summary["metrics"]

@@ -133,6 +133,18 @@ def write_report(out, summary: Dict, clock) -> Path:
         "the warped photo's non-white pixels) against the target's cloth region (labels 5, 6, 7), pooled over "
         "the split; the paste baseline uses the unwarped cloth.", css="note")
 
+    shipped = summary.get("shipped_model")
+    if shipped:
+        size = f"{shipped['size'][0]}x{shipped['size'][1]}"
+        report.heading(f"The shipped reference model ({shipped['name']}, {size})")
+        report.paragraph(
+            f"Trained once for longer (docs/training.md, reference training) and shipped in models/; evaluated "
+            f"here on the same SynthMPV identities rendered at {size} ({shipped['metrics_path']}). "
+            f"Use it with <code>tfvton tryon --model {shipped['name']} ...</code>.", raw=True)
+        report.table(metrics_header(shipped["metrics"]), metrics_rows(shipped["metrics"]), highlight=0)
+        header, rows = structure_rows(shipped["metrics"])
+        report.table(header, rows, highlight=0)
+
     report.heading("Try-on grids")
     for caption, path in summary["grids"].items():
         report.image(path, caption)

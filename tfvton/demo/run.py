@@ -127,7 +127,8 @@ def _export(pipeline, config, predictor, raw, out: Path, clock: _Clock, log) -> 
 
 def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", overrides: Sequence[str] = (),
              identities: Optional[int] = None, export: bool = True, seed: int = 0, max_steps: int = 5000,
-             reserve_fraction: float = 0.16, verbose: int = 1, log: Callable[[str], None] = _log) -> Dict:
+             reserve_fraction: float = 0.16, verbose: int = 1, log: Callable[[str], None] = _log,
+             compare_shipped: bool = True) -> Dict:
     """Runs the whole demo; returns the summary (also written to OUT/summary.json).
 
     Args:
@@ -143,6 +144,8 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
         reserve_fraction: share of the budget kept for everything after training.
         verbose: Keras progress bars during training.
         log: where progress lines go.
+        compare_shipped: also evaluate the shipped reference model (`models/synthmpv-small`, when
+            present) on the same identities at its own size, after the time-budgeted part.
     """
     from tfvton.config import load_config
 
@@ -227,6 +230,18 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
         log(f"[demo] no demo.txt under {mpv_root}: real samples skipped")
     clock.phase("grids and try-on", time.perf_counter() - t, f"{len(mpv_written)} real samples")
 
+    # 4b. The shipped reference model on the same identities (outside the training budget).
+    shipped = None
+    if compare_shipped:
+        from tfvton.demo.shipped import evaluate_shipped_model
+
+        shipped = evaluate_shipped_model(out, n_ids, seed, _test_grid, log)
+        if shipped:
+            clock.phase(f"shipped model {shipped['name']}", shipped["seconds"],
+                        f"{shipped['metrics']['meta']['pairs']} test pairs at {shipped['size'][0]}x{shipped['size'][1]}")
+            grids[f"the shipped reference model {shipped['name']} on the same test identities "
+                  f"({shipped['size'][0]}x{shipped['size'][1]})"] = shipped["grid"]
+
     # 5. Export.
     exports: Dict[str, object] = {}
     if export:
@@ -240,7 +255,7 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
         "budget_minutes": minutes, "preset": preset, "overrides": list(DEMO_OVERRIDES.get(preset, [])) +
         list(overrides), "size": [height, width], "identities": n_ids, "dataset": meta["counts"],
         "training": [{k: v for k, v in r.items()} for r in training], "metrics": metrics, "exports": exports,
-        "grids": grids, "run_dir": str(run_dir), "data_dir": str(data_dir),
+        "grids": grids, "run_dir": str(run_dir), "data_dir": str(data_dir), "shipped_model": shipped,
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
     }
