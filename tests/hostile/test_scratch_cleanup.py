@@ -33,8 +33,8 @@ def _dead_pid() -> int:
                               text=True).stdout)
 
 
-def _interrupt_mid_write(scratch: Path, *args, **kwargs):
-    # Half a PNG is on disk when Ctrl-C arrives.
+def _interrupt_mid_write(array, scratch):
+    """A `write_png` stand-in: half a PNG is on disk when Ctrl-C arrives."""
     Path(scratch).write_bytes(b"\x89PNG\r\n\x1a\n half")
     raise KeyboardInterrupt
 
@@ -64,7 +64,7 @@ def test_interrupted_mpv_tryon_keeps_finished_images_only(root, smoke_run_dir, t
 
     def second_interrupted(array, path):
         if written:
-            _interrupt_mid_write(path)
+            _interrupt_mid_write(array, path)
         real(array, path)
         written.append(path)
 
