@@ -58,7 +58,7 @@ def sample_batch(dataset, size: int = 4, indices: Optional[Sequence[int]] = None
     indices = list(range(len(dataset))) if indices is None else list(indices)
     chosen = indices[:max(1, min(size, len(indices)))]
     ds = tf.data.Dataset.from_tensor_slices(pair_table(dataset, chosen))
-    ds = ds.map(dataset.decode_and_preprocess, deterministic=True).batch(len(chosen))
+    ds = ds.map(dataset.decode_and_preprocess).batch(len(chosen))
     return next(iter(ds))
 
 
