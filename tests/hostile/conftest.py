@@ -54,6 +54,33 @@ def root(pristine_root, tmp_path):
     return Path(shutil.copytree(pristine_root, tmp_path / "mpv"))
 
 
+_PREDICTORS = {}  # config.yaml text -> the Keras predictor of a smoke run directory (weights are all copies)
+
+
+@pytest.fixture(autouse=True)
+def _one_predictor_per_run_config(monkeypatch):
+    """Rows that reach inference share one loaded smoke predictor per run config.
+
+    Every row's run directory is a copy of `smoke_run_dir` (same weights); building
+    the pipeline, loading its weights and tracing it again per row is what the
+    tables would otherwise spend their time on, and it is not what they test.
+    SavedModel and `.tflite` sources load as usual.
+    """
+    from tfvton.inference import predictor
+
+    real = predictor.load_predictor
+
+    def load(source, num_threads: int = 2):
+        if predictor.describe_source(source) != "run":
+            return real(source, num_threads)
+        key = (Path(source) / "config.yaml").read_text()
+        if key not in _PREDICTORS:
+            _PREDICTORS[key] = real(source, num_threads)
+        return _PREDICTORS[key]
+
+    monkeypatch.setattr(predictor, "load_predictor", load)
+
+
 # ---------------------------------------------------------------- hostile files (made, never stored)
 
 def truncate(path: Path, keep: float = 0.5) -> None:
