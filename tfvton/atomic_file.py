@@ -1,26 +1,41 @@
 """Files written in one step: a scratch file in the target's folder, renamed over the target.
 
 The scratch file lives next to the target (same filesystem, so `os.replace` is
-an atomic rename) and is named `.tmp-<pid>-<target name>`. A process killed
-mid-write leaves only such a file; `remove_stale_scratch` deletes those whose
-process is gone, at the start of the next run.
+an atomic rename) and is named `.tmp-<pid>-<target name>`. Scratch space is
+cleaned at both ends of a command:
+
+- at the start: the first time a process writes into a folder, `.tmp-<pid>-*`
+  files there whose process is gone (killed mid-write) are deleted
+  (`remove_stale_scratch`);
+- at the exit: every scratch path this process still holds (a write that failed,
+  or a run interrupted with Ctrl-C) is deleted by `remove_own_scratch`, which
+  `tfvton.cli.main` calls however the command ends.
 
 Example:
     >>> with AtomicFile("out/result.png") as target:   # fails here if out/ is not writable
     ...     image = run_model()                          # the slow part, after the check
     ...     target.commit(lambda scratch: save_png(image, scratch))
+    >>> atomic_write("out/metrics.json", lambda scratch: scratch.write_text(text))
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import threading
 from pathlib import Path
-from typing import Callable, List, Union
+from typing import Callable, List, Set, Union
 
 SCRATCH_PREFIX = ".tmp-"
 _SCRATCH = re.compile(r"^\.tmp-(\d+)-")
 
 PathLike = Union[str, os.PathLike]
+
+# Scratch paths (files or folders) this process is writing; removed at exit if still there.
+_OWN_SCRATCH: Set[Path] = set()
+# Folders already cleaned of dead processes' scratch (once per process: a folder may hold many outputs).
+_CLEANED: Set[Path] = set()
+_LOCK = threading.Lock()
 
 
 class OutputPathError(OSError):
@@ -68,6 +83,66 @@ def remove_stale_scratch(folder: PathLike, recursive: bool = False, keep_own: bo
     return removed
 
 
+def track_scratch(path: PathLike) -> Path:
+    """Registers a scratch path of this process, removed by `remove_own_scratch` unless untracked first."""
+    path = Path(path)
+    with _LOCK:
+        _OWN_SCRATCH.add(path)
+    return path
+
+
+def untrack_scratch(path: PathLike) -> None:
+    """Forgets a scratch path (renamed into place, or removed)."""
+    with _LOCK:
+        _OWN_SCRATCH.discard(Path(path))
+
+
+def remove_own_scratch() -> List[Path]:
+    """Deletes every scratch file or folder this process still holds; returns what it removed.
+
+    Called when a command ends (`tfvton.cli.main`), after an error or Ctrl-C too:
+    a write that never finished leaves nothing behind.
+    """
+    with _LOCK:
+        paths = sorted(_OWN_SCRATCH)
+        _OWN_SCRATCH.clear()
+    removed = []
+    for path in paths:
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+    return removed
+
+
+def clean_folder_once(folder: PathLike) -> List[Path]:
+    """`remove_stale_scratch(folder)` the first time this process writes into `folder`."""
+    folder = Path(folder).absolute()
+    with _LOCK:
+        if folder in _CLEANED:
+            return []
+        _CLEANED.add(folder)
+    return remove_stale_scratch(folder, keep_own=True)
+
+
+def atomic_write(path: PathLike, write: Callable[[Path], object], what: str = "output") -> Path:
+    """Calls `write(scratch_path)`, then renames the scratch file over `path` (folders created).
+
+    The scratch file keeps the final suffix, which writers such as PIL's `save`
+    or Keras' `save_weights` read. On failure it is removed.
+
+    Returns:
+        `path` as a `Path`.
+    """
+    return AtomicFile(path, what=what).commit(write)
+
+
 class AtomicFile:
     """One output file, checked before the work and written in one rename after it.
 
@@ -100,10 +175,13 @@ class AtomicFile:
             raise self._fail(f"{str(blocking)!r} is a file, not a folder; choose a writable folder")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            clean_folder_once(self.path.parent)
             # Mode 0o666 & ~umask, as any new file (mkstemp would make it 0600).
+            track_scratch(self.scratch)
             fd = os.open(self.scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
             os.close(fd)
         except OSError as e:
+            untrack_scratch(self.scratch)
             raise self._fail(f"cannot write there ({e.strerror or e}); choose a writable folder") from None
         self._open = True
         return self
@@ -115,6 +193,7 @@ class AtomicFile:
         try:
             write(self.scratch)
             os.replace(self.scratch, self.path)
+            untrack_scratch(self.scratch)
         except OSError as e:
             self.discard()
             raise self._fail(f"writing failed ({e.strerror or e})") from None
@@ -131,6 +210,7 @@ class AtomicFile:
                 self.scratch.unlink()
             except OSError:
                 pass
+            untrack_scratch(self.scratch)
         self._open = False
 
     def __enter__(self) -> "AtomicFile":

@@ -12,7 +12,8 @@ Exit codes, the same for every command:
     1  a data, config or model error: one line on stderr naming the file or field
     2  a usage error: an unknown flag, a bad value or a flag combination that cannot work
 
-Anything else is a bug and keeps its traceback.
+Anything else is a bug and keeps its traceback. Ctrl-C exits 130. However a command
+ends, the scratch files of its unfinished writes are removed (`tfvton.atomic_file`).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import re
 import sys
 from typing import Optional, Sequence, Tuple
 
+from tfvton.atomic_file import remove_own_scratch
 from tfvton.errors import TfvtonError
 
 # Name on the command line -> module in tfvton.commands, in the order of `tfvton --help`.
@@ -129,6 +131,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         code, message = classified
         print(f"tfvton {args.command}: {_one_line(message)}", file=sys.stderr)
         return code
+    finally:
+        # However the command ended: no half-written output of ours is left (atomic_file).
+        remove_own_scratch()
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Callable, Dict, Iterable, Optional, Union
 
 import keras
 
-from tfvton.atomic_file import AtomicFile, remove_stale_scratch
+from tfvton.atomic_file import atomic_write, remove_stale_scratch
 from tfvton.config import load_config, save_config
 from tfvton.networks.factory import GENERATOR_NAMES, NETWORK_NAMES, build_networks, build_pipeline
 from tfvton.networks.pipeline import TryOnPipeline
@@ -44,19 +44,7 @@ LOGS_DIR = "logs"
 SAMPLES_DIR = "samples"
 STAGE_MARKER = "stage.json"
 WEIGHTS_SUFFIX = ".weights.h5"
-
-
-def atomic_write(path: PathLike, write: Callable[[Path], object]) -> Path:
-    """Calls `write(temporary_path)`, then renames the temporary file over `path`.
-
-    The temporary file is `.tmp-<pid>-<name>` next to `path` (same filesystem,
-    so the rename is atomic; `tfvton.atomic_file.AtomicFile`); it keeps the final
-    suffix, which writers such as `save_weights` check. On failure it is removed.
-
-    Returns:
-        `path` as a `Path`.
-    """
-    return AtomicFile(path, what="run-directory file").commit(write)
+RUN_FILE = "run-directory file"  # how write errors name a run directory's files
 
 
 class RunDir:
@@ -127,7 +115,7 @@ class RunDir:
     # === Config ===
     def save_config(self, config) -> Path:
         """Writes the resolved config to `config.yaml` (atomically)."""
-        return atomic_write(self.config_path, lambda scratch: save_config(config, scratch))
+        return atomic_write(self.config_path, lambda scratch: save_config(config, scratch), RUN_FILE)
 
     def load_config(self):
         """The resolved `Config` stored in the run directory.
@@ -143,7 +131,7 @@ class RunDir:
     # === Weights ===
     def save_weights(self, network: keras.Model, path: PathLike) -> Path:
         """`network.save_weights(path)`, atomically."""
-        return atomic_write(path, lambda scratch: network.save_weights(scratch))
+        return atomic_write(path, lambda scratch: network.save_weights(scratch), RUN_FILE)
 
     def save(self, config, networks: Dict[str, keras.Model]) -> "RunDir":
         """Writes `config.yaml` and `weights/<name>.weights.h5` for each given network.
@@ -226,7 +214,7 @@ class RunDir:
             self.save_weights(network, self.weights_path(name))
         marker = json.dumps({"stage": stage, "steps": int(steps), "networks": sorted(written),
                              "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2)
-        atomic_write(self.stage_marker_path(stage), lambda scratch: scratch.write_text(marker))
+        atomic_write(self.stage_marker_path(stage), lambda scratch: scratch.write_text(marker), RUN_FILE)
         return written
 
     # === Housekeeping ===

@@ -18,6 +18,21 @@ from tests.data.mpv_helpers import write_flat_dataset
 SIZE = 64  # the smoke config's geometry
 
 
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    """Overrides the suite's per-test seeding: no `tf.random.set_seed` here.
+
+    In eager mode TF's global-seed setter clears the context's kernel and function
+    caches, so every row would instantiate the loaded signatures (or the Keras
+    predictor's graphs) again, about 3 s of CPU each; these tables draw nothing at random from TF.
+    """
+    import random
+
+    random.seed(0)
+    np.random.seed(0)
+    yield
+
+
 def person(i: int) -> str:
     """Stem of person `i` in `write_flat_dataset`."""
     return f"P{i:02d}-A11@{i}=person_half_front"
@@ -37,6 +52,33 @@ def pristine_root(tmp_path_factory):
 def root(pristine_root, tmp_path):
     """A private copy of the tiny MPV tree, free to spoil."""
     return Path(shutil.copytree(pristine_root, tmp_path / "mpv"))
+
+
+_PREDICTORS = {}  # config.yaml text -> the Keras predictor of a smoke run directory (weights are all copies)
+
+
+@pytest.fixture(autouse=True)
+def _one_predictor_per_run_config(monkeypatch):
+    """Rows that reach inference share one loaded smoke predictor per run config.
+
+    Every row's run directory is a copy of `smoke_run_dir` (same weights); building
+    the pipeline, loading its weights and tracing it again per row is what the
+    tables would otherwise spend their time on, and it is not what they test.
+    SavedModel and `.tflite` sources load as usual.
+    """
+    from tfvton.inference import predictor
+
+    real = predictor.load_predictor
+
+    def load(source, num_threads: int = 2):
+        if predictor.describe_source(source) != "run":
+            return real(source, num_threads)
+        key = (Path(source) / "config.yaml").read_text()
+        if key not in _PREDICTORS:
+            _PREDICTORS[key] = real(source, num_threads)
+        return _PREDICTORS[key]
+
+    monkeypatch.setattr(predictor, "load_predictor", load)
 
 
 # ---------------------------------------------------------------- hostile files (made, never stored)

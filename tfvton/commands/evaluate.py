@@ -82,8 +82,10 @@ def run(args) -> int:
     if out is None and Path(args.model).is_dir():
         out = str(Path(args.model) / "metrics.json")
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(results, indent=2) + "\n")
+        from tfvton.atomic_file import atomic_write
+
+        text = json.dumps(results, indent=2) + "\n"
+        atomic_write(out, lambda scratch: scratch.write_text(text), "--json")
     print(format_table(results))
     print()
     print(format_structure_tables(results))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from pathlib import Path
 
 from tfvton.commands.common import (add_config_arguments, add_threads_argument, configure_threads,
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TF work.
     strategy = strategy_lib.select_strategy(config.train.strategy)
     data = MPVSource.from_config(args.data_root, config, args.pairs, mode="train")
+    if len(data.skips):  # each skipped pair was logged with its file; the count once more at the end
+        print(f"tfvton train: {data.summary()}", file=sys.stderr, flush=True)
     print(f"tfvton train: TensorBoard (loss curves, sample grids): "
           f"tensorboard --logdir {shlex.quote(str(Path(args.run_dir) / 'logs'))}", flush=True)
     results = runner.train(config, args.run_dir, data, stage=args.stage, strategy=strategy,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from tfvton.data.mpv import ON_BAD_SAMPLE, PAIR_INDEX, DataError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SkippedPair", "SkipLog", "decoded_batches"]
+__all__ = ["SkippedPair", "SkipLog", "decode_error", "decoded_batches", "usable_pairs"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,32 +112,71 @@ class SkipLog:
         return text
 
 
-def decoded_batches(dataset, n: int, batch_size: int, skips: SkipLog) -> Iterator[Tuple[List[int], Dict]]:
-    """Batches of the first `n` pairs through the `tf.data` pipeline, every decoding failure accounted for.
+def decode_error(dataset, index: int) -> DataError:
+    """Why pair `index` fails to decode, as a `DataError` naming the file at fault.
+
+    Used after a `tf.data` pipeline dropped the pair (its errors name no file):
+    the pair is decoded again eagerly (`dataset[index]`), file by file.
+    """
+    try:
+        dataset[index]
+    except DataError as e:
+        return e
+    except Exception as e:  # noqa: BLE001 - any decoding failure is reported against the pair's files
+        problem = getattr(e, "message", None) or str(e)
+        return DataError(dataset.samples[index].person_image, f"pair failed while decoding "
+                                                              f"({type(e).__name__}: {problem.strip()})")
+    files = ", ".join(dataset.files(index).values())
+    return DataError(dataset.samples[index].person_image,
+                     f"pair failed in the tf.data pipeline but decodes on its own (files: {files})")
+
+
+def decoded_batches(dataset, n: int, batch_size: int, skips: SkipLog,
+                    indices: Optional[Sequence[int]] = None) -> Iterator[Tuple[List[int], Dict]]:
+    """Batches of pairs through the `tf.data` pipeline, every decoding failure accounted for.
 
     The pipeline skips elements that fail to decode; each missing pair index is
-    decoded again eagerly (`MPVDataset.decode_error`) to name the file, then goes
-    through `skips` (raising under `stop`, before any later batch is yielded).
+    decoded again eagerly (`decode_error`) to name the file, then goes through
+    `skips` (raising under `stop`, before any later batch is yielded).
 
     Args:
-        dataset: an `MPVDataset`.
+        dataset: an `MPVDataset` or `VitonHDDataset`.
         n: how many pairs, from the first.
         batch_size: pairs per batch (the last batches may be smaller).
         skips: the `SkipLog` applying the rule.
+        indices: the pairs to decode instead of the first `n` (then `n` is ignored).
     Yields:
         (pair indices, batch dict of numpy arrays) without the index key.
     """
-    expected = 0
+    from tfvton.data.pipeline_tail import indexed_examples
 
-    def account(upto: int, present):
-        for index in range(expected, upto):
+    wanted = list(range(n)) if indices is None else [int(i) for i in indices]
+    position = 0  # into `wanted`: every pair before it arrived or was accounted for
+
+    def account(upto: int, present) -> None:
+        nonlocal position
+        for index in wanted[position:upto]:
             if index not in present:
-                skips.add(dataset.decode_error(index), dataset.samples[index].line)
+                skips.add(decode_error(dataset, index), dataset.samples[index].line)
+        position = upto
 
-    for batch in dataset.as_tf_dataset(batch_size=batch_size, limit=n, with_index=True, on_bad_sample="skip"):
+    if not wanted:
+        return
+    for batch in indexed_examples(dataset, wanted, batch_size):
         batch = {key: np.asarray(value) for key, value in batch.items()}
-        indices = [int(i) for i in batch.pop(PAIR_INDEX)]
-        account(indices[-1] + 1, set(indices))
-        expected = indices[-1] + 1
-        yield indices, batch
-    account(n, set())
+        arrived = [int(i) for i in batch.pop(PAIR_INDEX)]
+        # The order is kept, so the last index that arrived closes a stretch of `wanted`.
+        account(wanted.index(arrived[-1], position) + 1, set(arrived))
+        yield arrived, batch
+    account(len(wanted), set())
+
+
+def usable_pairs(dataset, skips: SkipLog, batch_size: int = 16) -> List[int]:
+    """The indices of the pairs that decode, each one that does not through `skips`.
+
+    One decoding pass over the whole dataset, before training starts: a pair that
+    fails only when decoded (a JPEG cut after a valid header, a label 25) is then
+    skipped and named, or stops the run, by the same rule as the up-front check,
+    and the training pipeline never has to drop anything silently.
+    """
+    return [i for indices, _ in decoded_batches(dataset, len(dataset), batch_size, skips) for i in indices]

@@ -36,6 +36,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tfvton.data import raw_io, transforms
+from tfvton.data.pipeline_tail import PAIR_INDEX, finish_pipeline, pair_table
 from tfvton.data.pair_list import (KNOWN_SPLITS, FromDataConfig, PairFiles, PathLike, find_file, read_pair_list,
                                    resolve_rows)
 # `load_keypoints` stays importable from here: most callers know it as `mpv.load_keypoints`.
@@ -47,8 +48,6 @@ logger = logging.getLogger(__name__)
 MODES = ("train", "test", "demo")
 ON_BAD_SAMPLE = ("skip", "stop")
 VALIDATE = ("headers", "full", "none")
-# Key of the pair's index in `as_tf_dataset(with_index=True)` elements.
-PAIR_INDEX = "pair_index"
 _FILE_KEYS = ("person_image", "person_parsing", "cloth_image", "cloth_mask")
 _TARGET_FILE_KEYS = ("target_image", "target_parsing")
 
@@ -282,29 +281,10 @@ class MPVDataset(FromDataConfig):
     # ------------------------------------------------------------------ tf.data
 
     def decode_error(self, index: int) -> DataError:
-        """Why pair `index` fails to decode, as a `DataError` naming the file at fault.
+        """Why pair `index` fails to decode, as a `DataError` naming the file (`counting.decode_error`)."""
+        from tfvton.data.counting import decode_error
 
-        Used after the `tf.data` pipeline dropped the pair (its errors name no
-        file): the pair is decoded again eagerly, file by file.
-        """
-        try:
-            self[index]
-        except DataError as e:
-            return e
-        except Exception as e:  # noqa: BLE001 - any decoding failure is reported against the pair's files
-            problem = getattr(e, "message", None) or str(e)
-            return DataError(self.samples[index].person_image, f"pair failed while decoding "
-                                                               f"({type(e).__name__}: {problem.strip()})")
-        files = ", ".join(self.files(index).values())
-        return DataError(self.samples[index].person_image,
-                         f"pair failed in the tf.data pipeline but decodes on its own (files: {files})")
-
-    def _table(self) -> Dict[str, np.ndarray]:
-        table = {key: np.array([self.files(i)[key] for i in range(len(self))])
-                 for key in self.files(0)}
-        for key in ("source_pose_keypoints", "target_pose_keypoints"):
-            table[key] = np.stack([self.keypoints(i)[key] for i in range(len(self))])
-        return table
+        return decode_error(self, index)
 
     def decode_and_preprocess(self, element):
         """The `tf.data` map function: file paths + keypoints -> model tensors (graph-safe)."""
@@ -357,10 +337,8 @@ class MPVDataset(FromDataConfig):
         """
         import tensorflow as tf
 
-        from tfvton.data.pipeline_tail import finish_pipeline
-
         autotune = tf.data.AUTOTUNE
-        table = self._table()
+        table = pair_table(self)
         if with_index:
             table[PAIR_INDEX] = np.arange(len(self), dtype=np.int64)
         ds = tf.data.Dataset.from_tensor_slices(table)

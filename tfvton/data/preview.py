@@ -167,11 +167,10 @@ def render_preview(dataset, n: int = 8, indices: Optional[Sequence[int]] = None,
 
 def write_preview(dataset, out: Union[str, Path], n: int = 8, indices: Optional[Sequence[int]] = None,
                   progress: bool = True, skips: Optional[SkipLog] = None) -> Path:
-    """Renders `render_preview` and writes it as a PNG; returns the path."""
+    """Renders `render_preview` and writes it as a PNG in one rename; returns the path."""
     from PIL import Image
 
+    from tfvton.atomic_file import atomic_write
+
     grid = render_preview(dataset, n, indices, progress, skips)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(out)
-    return out
+    return atomic_write(out, lambda scratch: Image.fromarray(grid).save(scratch, format="PNG"), "--out")

@@ -21,11 +21,12 @@ import json
 import logging
 import os
 import re
+import threading
 import warnings
 from typing import Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from tfvton.data.formats import FormatError
 from tfvton.data.formats import keypoints as keypoint_formats
@@ -62,6 +63,7 @@ _PARSING_NAMES = {"cihp": "CIHP label ids", "lip": "LIP label ids, mapped to CIH
                   "vis": "a colour rendering in the CIHP/LIP palette, mapped to CIHP ids"}
 
 Source = Union[str, os.PathLike, np.ndarray]
+_LOAD_LOCK = threading.Lock()  # `load_strictly` sets a process-wide PIL switch
 Log = Optional[Callable[[str], None]]
 
 __all__ = ["DataError", "InputLimits", "DEFAULT_LIMITS", "open_image", "read_photo", "read_parsing",
@@ -144,13 +146,32 @@ def open_image(path, what: str, limits: InputLimits = DEFAULT_LIMITS) -> Iterato
         yield image
 
 
+def load_strictly(image: Image.Image, path, what: str) -> None:
+    """Decodes `image`'s pixels; a truncated or corrupt file raises `DataError` naming `path`.
+
+    PIL fills a cut file with grey when `ImageFile.LOAD_TRUNCATED_IMAGES` is on (a
+    process-wide switch another library may flip), so it is off while loading: the
+    rule the served graph applies too (a JPEG needs its end-of-image marker, a PNG
+    its IEND chunk; `tfvton.export.input_checks`).
+    """
+    try:
+        if not ImageFile.LOAD_TRUNCATED_IMAGES:  # PIL's default: no lock on the common path
+            image.load()  # a truncated file only fails here
+            return
+        with _LOAD_LOCK:
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            try:
+                image.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = True
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(path, f"corrupt or truncated image ({what}: {e})") from None
+
+
 def _decode(image: Image.Image, path, what: str, modes) -> None:
     if image.mode not in modes:
         raise DataError(path, f"{what} has image mode {image.mode}; accepted modes: {', '.join(modes)}")
-    try:
-        image.load()  # a truncated file only fails here
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(path, f"corrupt or truncated image ({what}: {e})") from None
+    load_strictly(image, path, what)
 
 
 def _sixteen_to_eight(image: Image.Image) -> np.ndarray:

@@ -70,10 +70,7 @@ class Validator:
         # Byte, header-size, format and mode rules are the reader's (docs/inputs.md).
         with raw_io.open_image(path, what) as image:
             if self.level == "full":
-                try:
-                    image.load()
-                except (OSError, SyntaxError, ValueError) as e:
-                    raise DataError(path, f"corrupt or truncated image ({e})") from None
+                raw_io.load_strictly(image, path, what)
             yield image
 
     def _size_note(self, path: str, size, how: str):

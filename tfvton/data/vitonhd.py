@@ -317,12 +317,9 @@ class VitonHDDataset(FromDataConfig):
         """A `tf.data` pipeline of example dicts; arguments as `MPVDataset.as_tf_dataset`."""
         import tensorflow as tf
 
-        from tfvton.data.pipeline_tail import finish_pipeline
+        from tfvton.data.pipeline_tail import finish_pipeline, pair_table
 
-        table = {key: np.array([self.files(i)[key] for i in range(len(self))]) for key in self.files(0)}
-        for key in ("source_pose_keypoints", "target_pose_keypoints"):
-            table[key] = np.stack([self.keypoints(i)[key] for i in range(len(self))])
-        ds = tf.data.Dataset.from_tensor_slices(table)
+        ds = tf.data.Dataset.from_tensor_slices(pair_table(self))
         if shuffle:
             ds = ds.shuffle(shuffle_buffer or len(self), seed=seed, reshuffle_each_iteration=True)
         if repeat:

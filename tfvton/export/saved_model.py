@@ -12,7 +12,8 @@ Signatures:
 `serving_default` takes what a client has, batched (any batch size):
     person_image           uint8   [B, h, w, 3]   the person photo
     cloth_image            uint8   [B, h, w, 3]   the in-shop garment
-    cloth_mask             uint8   [B, h, w, 1]   garment mask, 255 on the garment
+    cloth_mask             uint8   [B, h, w, 1]   garment mask, 0/255 (or 0/1; binarised as the
+                                                  CLI reads masks: >= 128, or 1 in a 0/1 mask)
     person_parsing         uint8   [B, h, w]      CIHP label ids 0-19
     target_pose_keypoints  float32 [B, 18, 3]     OpenPose COCO-18 x, y, confidence,
                                                   in pixels of the person photo
@@ -43,8 +44,9 @@ and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 (images in [-1, 1], the mask in [0, 1]).
 
 Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
-and what was expected (shapes, batch sizes, label range, keypoint count,
-NaN/Inf, byte length, declared size, format). The rules and numbers are the
+and what was expected (ranks, shapes, batch sizes, label range, keypoint count,
+NaN/Inf, an (almost) empty mask, byte length, declared size, format, a JPEG or
+PNG cut short). The rules and numbers are the
 input contract of docs/inputs.md, shared with the CLI's reader
 (`tfvton.data.raw_io`): batch >= 1, every side >= 16, at most `max_image_pixels`,
 the parsing of the photo's size and the mask of the cloth's, keypoints within
@@ -61,7 +63,7 @@ import tensorflow as tf
 
 from tfvton.data import raw_io, transforms
 from tfvton.export import graph, warmup as warmup_lib
-from tfvton.export.input_checks import assert_that, decode_checked, tail_equals, validate_arrays
+from tfvton.export.input_checks import assert_that, binarize_mask, decode_checked, tail_equals, validate_arrays
 
 NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
 # The input contract's numbers (docs/inputs.md): the CLI reader and the served graph share them.
@@ -111,14 +113,15 @@ class ServingModule(tf.Module):
         self.max_image_bytes = int(max_image_bytes)
         self.max_image_pixels = int(max_image_pixels)
 
-        # Everything but the rank stays dynamic in the signatures, so a wrong size
-        # reaches the in-graph checks (a clear message) rather than a shape error.
+        # The array shapes, ranks included, stay dynamic in the signature, so a wrong
+        # shape reaches the in-graph checks (a message naming the input) rather than
+        # a shape error, or a batch axis silently missing (`input_checks.check_ranks`).
         self.serve_arrays = tf.function(self._serve_arrays, input_signature=[
-            tf.TensorSpec([None, None, None, None], tf.uint8, name="person_image"),
-            tf.TensorSpec([None, None, None, None], tf.uint8, name="cloth_image"),
-            tf.TensorSpec([None, None, None, None], tf.uint8, name="cloth_mask"),
-            tf.TensorSpec([None, None, None], tf.uint8, name="person_parsing"),
-            tf.TensorSpec([None, None, None], tf.float32, name="target_pose_keypoints"),
+            tf.TensorSpec(None, tf.uint8, name="person_image"),
+            tf.TensorSpec(None, tf.uint8, name="cloth_image"),
+            tf.TensorSpec(None, tf.uint8, name="cloth_mask"),
+            tf.TensorSpec(None, tf.uint8, name="person_parsing"),
+            tf.TensorSpec(None, tf.float32, name="target_pose_keypoints"),
         ])
         self.serve_bytes = tf.function(self._serve_bytes, input_signature=[
             tf.TensorSpec([None], tf.string, name="person_image"),
@@ -130,9 +133,8 @@ class ServingModule(tf.Module):
 
     # === Preprocessing and outputs ===
     def _run(self, inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
-        checks = validate_arrays(inputs, self.max_image_pixels)
-        with tf.control_dependencies(checks):
-            raw = {key: tf.identity(value) for key, value in inputs.items()}
+        raw = validate_arrays(inputs, self.max_image_pixels)
+        raw["cloth_mask"] = binarize_mask(raw["cloth_mask"])  # the CLI reader's rule, 0/1 masks included
         keypoints = tf.ensure_shape(raw["target_pose_keypoints"], [None, NUM_KEYPOINTS, 3])
         raw["target_pose_keypoints"] = keypoints
         # Unused by the pipeline at inference (see the module docstring); pruned from the graph.

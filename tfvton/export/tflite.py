@@ -36,6 +36,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from tfvton.atomic_file import atomic_write
 from tfvton.data import transforms
 from tfvton.export import graph
 from tfvton.metrics import psnr, ssim
@@ -378,8 +379,7 @@ def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARI
         if variant == "fp32":
             float_model = model
         path = os.path.join(out_dir, f"{name}_{variant}.tflite")
-        with open(path, "wb") as handle:
-            handle.write(model)
+        atomic_write(path, lambda scratch: scratch.write_bytes(model), "TFLite model")
         paths[variant] = path
         note = ""
         if variant == "int8":

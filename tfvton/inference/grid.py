@@ -17,7 +17,7 @@ STRIP_COLUMNS = ("source", "cloth", "target pose", "warped cloth", "source parsi
                  "coarse", "final")
 
 __all__ = ["STRIP_COLUMNS", "pose_image", "strip_tiles", "tryon_strip", "stack_rows", "titled_row",
-           "save_png"]
+           "save_png", "write_png"]
 
 
 def pose_image(keypoints: np.ndarray, from_hw, height: int, width: int, radius: int = 4) -> np.ndarray:
@@ -118,12 +118,15 @@ def stack_rows(rows: Sequence[np.ndarray]) -> np.ndarray:
     return canvas
 
 
-def save_png(array: np.ndarray, path) -> None:
-    """Writes a uint8 image as PNG (parent folders created)."""
-    from pathlib import Path
-
+def write_png(array: np.ndarray, path) -> None:
+    """Writes a uint8 image as PNG to `path` as it is (the writer `AtomicFile.commit` calls)."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.asarray(array, np.uint8)).save(path, format="PNG", optimize=True)
+
+
+def save_png(array: np.ndarray, path) -> None:
+    """Writes a uint8 image as PNG in one rename (parent folders created; never a half-written file)."""
+    from tfvton.atomic_file import atomic_write
+
+    atomic_write(path, lambda scratch: write_png(array, scratch))

@@ -17,7 +17,7 @@ from tfvton.atomic_file import AtomicFile
 from tfvton.data.counting import SkipLog
 from tfvton.data.mpv import DataError
 from tfvton.data.preview import TITLE_HEIGHT
-from tfvton.inference.grid import save_png, stack_rows, tryon_strip
+from tfvton.inference.grid import save_png, stack_rows, tryon_strip, write_png
 from tfvton.inference.predictor import Predictor, batches
 from tfvton.metrics.evaluation import to_uint8
 
@@ -94,7 +94,7 @@ def tryon_raws(predictor: Predictor, raws: Sequence[Mapping[str, np.ndarray]], s
         for j, i in enumerate(chunk):
             image = to_uint8(outputs["output"][j])
             if target is not None:
-                paths = {"image": str(target.commit(lambda scratch: save_png(image, scratch)))}
+                paths = {"image": str(target.commit(lambda scratch: write_png(image, scratch)))}
             else:
                 paths = {"image": str(out_dir / f"{stems[i]}.png")}
                 save_png(image, paths["image"])

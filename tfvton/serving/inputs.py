@@ -25,6 +25,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 from PIL import Image
 
+from tfvton.atomic_file import atomic_write
 from tfvton.data.raw_io import Source
 from tfvton.data.tryon_inputs import read_single
 
@@ -107,8 +108,7 @@ def save_image(array: np.ndarray, path: Union[str, os.PathLike]) -> str:
     array = np.asarray(array, dtype=np.uint8)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    Image.fromarray(array).save(path)
+    image = Image.fromarray(array)
+    # In one rename; the scratch name keeps the suffix, from which PIL picks the format.
+    atomic_write(path, lambda scratch: image.save(scratch), "--out")
     return os.fspath(path)

@@ -132,13 +132,17 @@ class AtomicCheckpointManager:
         if self.is_chief and final.exists():
             return str(final / PREFIX_NAME)
         scratch = self._write_root / f"{_TMP_PREFIX}ckpt-{step:08d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        scratch.mkdir(parents=True)
-        self.checkpoint.write(str(scratch / PREFIX_NAME))
-        if not self.is_chief:
+        try:  # a save that fails or is interrupted (Ctrl-C) leaves no folder behind
+            scratch.mkdir(parents=True)
+            self.checkpoint.write(str(scratch / PREFIX_NAME))
+            if not self.is_chief:
+                shutil.rmtree(scratch, ignore_errors=True)
+                return None
+            _fsync_tree(scratch)
+            os.rename(scratch, final)  # the commit point
+        except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
-            return None
-        _fsync_tree(scratch)
-        os.rename(scratch, final)  # the commit point
+            raise
         self._write_state()
         self._prune()
         return str(final / PREFIX_NAME)
