@@ -49,9 +49,9 @@ def freeze(function):
     return call
 
 
-def folded(function):
-    """The function frozen and folded as `tfvton export` saves it (`tfvton.export.frozen`), same signature."""
-    core = frozen.fold(function)
+def exported_form(function):
+    """The function frozen as `tfvton export` saves it (`tfvton.export.frozen`), same signature."""
+    core = frozen.freeze(function)
     return tf.function(lambda *args: core(*args), input_signature=list(core.input_signature), autograph=False)
 
 

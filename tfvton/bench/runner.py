@@ -12,7 +12,7 @@ Variants (names and the `+crop` / `+frozen` suffixes: `tfvton.bench.variants`):
 - `function`: `tf.function` with fixed input signatures (traced once).
 - `xla`: the same with `jit_compile=True`.
 - `savedmodel`: what `tfvton export` writes, reloaded: per network, its
-  function frozen and folded (`tfvton.export.frozen`) and saved; end to end,
+  function frozen (`tfvton.export.frozen`) and saved; end to end,
   the exported SavedModel's `serving_default` signature on the raw uint8
   client arrays of the same examples (in-graph preprocessing and input checks
   included), i.e. what TF-Serving runs.
@@ -238,8 +238,8 @@ class _Run:
                 function = fns.freeze(function)
             if base in SAVEDMODEL_VARIANTS:
                 directory = os.path.join(self.workdir, f"{base}_{name}{'_crop' if crop else ''}")
-                if base == "savedmodel":  # as `tfvton export` saves it: frozen and folded, no variables
-                    function = fns.saved(fns.folded(function), [], directory, self.keep_alive)
+                if base == "savedmodel":  # as `tfvton export` saves it: frozen, no variables
+                    function = fns.saved(fns.exported_form(function), [], directory, self.keep_alive)
                 else:
                     function = fns.saved(function, graph.plain_variables(network), directory, self.keep_alive)
             if base.startswith("tflite-"):

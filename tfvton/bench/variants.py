@@ -16,7 +16,7 @@ from tfvton.export import tflite
 
 VARIANTS = ("keras", "function", "xla", "savedmodel", "savedmodel-unfrozen", "bf16", "tflite-fp32", "tflite-fp16",
             "tflite-int8")
-# What `tfvton export` writes (frozen and folded), and its `--no-freeze` form (variables).
+# What `tfvton export` writes (frozen), and its `--no-freeze` form (variables).
 SAVEDMODEL_VARIANTS = ("savedmodel", "savedmodel-unfrozen")
 DEFAULT_VARIANTS = ("function", "savedmodel", "bf16")
 CROP_SUFFIX = "+crop"

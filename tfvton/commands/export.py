@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "allowed_batch_sizes (default: 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
     parser.add_argument("--no-freeze", action="store_true",
-                        help="save the networks' variables instead of the frozen, folded graph (default: frozen; "
+                        help="save the networks' variables instead of the frozen graph (default: frozen; "
                              "faster to serve, the weights live in saved_model.pb)")
 
 
@@ -97,7 +97,7 @@ def run(args) -> int:
         raise UsageError(f"{error} (--overwrite)") from None
     print(f"SavedModel: {version_dir}")
     print("  signatures: serving_default (uint8 arrays), predict_bytes (JPEG/PNG strings)")
-    print(f"  networks:   {'variables (--no-freeze)' if args.no_freeze else 'frozen and folded graph'}")
+    print(f"  networks:   {'variables (--no-freeze)' if args.no_freeze else 'frozen graph (weights as constants)'}")
     print(f"  serve it:   docker compose -f serving/docker-compose.yml up   (MODEL_DIR={os.path.abspath(args.out)})")
 
     if not variants:

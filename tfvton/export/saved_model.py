@@ -42,12 +42,13 @@ and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 `coarse`, `composition_mask`, `tryon` (before the face refinement) and `final`
 (images in [-1, 1], the mask in [0, 1]).
 
-The networks are saved frozen and folded by default (`tfvton.export.frozen`):
-their weights are constants of the graph, with the kernel products the
-Tree-Blocks compute from two variables folded once at export, so the served
-graph does no weight arithmetic per request (the variables directory is then
-empty). `freeze=False` saves the variables instead (a smaller saved_model.pb,
-weights readable as a checkpoint; the folding then never happens).
+The networks are saved frozen by default (`tfvton.export.frozen`): their
+weights are constants of the graph, so grappler folds the kernel products the
+Tree-Blocks compute from two variables once, when the server loads the model
+and runs its warm-up requests, and the served graph does no weight arithmetic
+per request (the variables directory is then empty). `freeze=False` saves the
+variables instead (weights readable as a checkpoint, no load-time fold, the
+per-request weight arithmetic stays).
 
 Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
 and what was expected (shapes, batch sizes, label range, keypoint count,
@@ -100,7 +101,7 @@ class ServingModule(tf.Module):
         include_intermediates: add the float pipeline tensors to the outputs.
         max_image_bytes: largest encoded image `predict_bytes` accepts.
         max_image_pixels: largest declared height * width `predict_bytes` decodes.
-        freeze: run the networks as one frozen, folded graph (`tfvton.export.frozen`)
+        freeze: run the networks as one frozen graph (`tfvton.export.frozen`)
             instead of reading their variables.
     """
 
@@ -115,7 +116,7 @@ class ServingModule(tf.Module):
         # needs no tfvton code.
         core = graph.pipeline_core(pipeline, height, width, sorted(set(output_keys)))
         if freeze:
-            self._core = graph.Untracked(frozen.fold(core))
+            self._core = graph.Untracked(frozen.freeze(core))
             self.model_variables = []
         else:
             self._core = graph.Untracked(core)
@@ -257,7 +258,7 @@ def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton
         warmup: write `assets.extra/tf_serving_warmup_requests`.
         warmup_batch_sizes: batch sizes to warm up (one request per signature each).
         overwrite: replace an existing version directory.
-        freeze: save the networks frozen and folded (the default, faster to
+        freeze: save the networks frozen (the default, faster to
             serve) rather than as variables (`ServingModule`).
 
     Returns:

@@ -68,8 +68,8 @@ def _core_module(pipeline, height: int, width: int):
     """A tf.Module holding the pipeline's variables and the batch-1 core function.
 
     The same core function the SavedModel serves (`graph.pipeline_core`), at
-    batch 1; the converter freezes its variables and folds the constant
-    subgraphs as `tfvton.export.frozen` does for the SavedModel. Traced with
+    batch 1; the converter freezes its variables (`tfvton.export.frozen`'s
+    step) and folds the constant subgraphs at conversion time. Traced with
     reflection pads as slices (see the module docstring). Only the variables
     are tracked (the converter saves the module as a SavedModel, where a layer
     attribute that is not checkpointable would fail).
