@@ -75,3 +75,34 @@ def test_frozen_function_keeps_signature_and_outputs():
         np.testing.assert_allclose(np.asarray(got[key]), np.asarray(expected[key]), atol=1e-6)
     op_types = {op.type for op in frozen.concrete.graph.get_operations()}
     assert "ReadVariableOp" not in op_types and "Const" in op_types
+
+
+def test_savedmodel_variant_times_the_frozen_export(smoke_config, tmp_path):
+    import tensorflow as tf
+
+    options = runner.BenchOptions(variants=("savedmodel",), runs=1, warmup=0, probe_runs=1, quality=False,
+                                  workdir=str(tmp_path))
+    report = runner.run_benchmark(smoke_config, options)
+    entry = report["savedmodel"]
+    assert set(entry["networks"]) == {"gmm", "parsing", "appearance", "face"}
+    assert entry["end_to_end"]["size_mb"] > 0
+    # What was timed end to end is `tfvton export`'s artefact: both signatures, no variables.
+    loaded = tf.saved_model.load(str(tmp_path / "export_savedmodel" / "tfvton" / "1"))
+    assert set(loaded.signatures) == {"serving_default", "predict_bytes"}
+    assert list(loaded.model_variables) == []
+
+
+def test_serving_throughput_by_batch_and_concurrency(smoke_config, tmp_path):
+    from tfvton.bench import serving
+    from tfvton.bench.inputs import real_format_raw
+    from tfvton.bench.precisions import build_generators, make_pipeline
+
+    pipeline = make_pipeline(smoke_config, build_generators(smoke_config))
+    raw = real_format_raw(smoke_config, None, count=2)
+    report = serving.run_serving_benchmark(smoke_config, pipeline, raw, str(tmp_path), batch_sizes=(1, 2),
+                                           concurrency=(1, 2), calls=1, warmup=0)
+    rows = report["rows"]
+    assert [(r["batch"], r["concurrency"]) for r in rows] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert all(r["tryons"] == r["batch"] * r["concurrency"] and r["tryons_per_s"] > 0 for r in rows)
+    assert report["export"]["frozen"]
+    assert "try-ons/s" in serving.format_table(report)

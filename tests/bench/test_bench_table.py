@@ -44,3 +44,15 @@ def test_training_table_names_the_reference_machine():
     text = train.format_table(report)
     assert "appearance   none" in text and "reference measured on box, 2026" in text
     assert "reference measured" not in train.format_table({"batch": 1, "appearance": {"none": step}})
+
+
+def test_same_run_official_column():
+    report = _report(OFFICIAL_RELEASE.as_dict())
+    report["official"] = {"what": "official PyTorch release (torch 2)", "commit": "abc",
+                          "networks": {"face": _measured(10.0, 1.0)}, "end_to_end": _measured(40.0, 3.0)}
+    text = table.format_table(report)
+    assert "vs official" in text and "(commit abc)" in text
+    end_row = next(line for line in text.splitlines() if line.startswith("function") and "end-to-end" in line)
+    assert end_row.split()[-1] == "1.50x"
+    face_row = next(line for line in text.splitlines() if line.startswith("function") and " face " in line)
+    assert face_row.split()[-1] == "2.00x"

@@ -105,3 +105,26 @@ def test_export_command_writes_saved_model_and_tflite(smoke, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "fp32" in printed and "ms/try-on" in printed
     assert main(["export", "--run-dir", str(run_dir), "--out", str(out), "--version", "2"]) == 2  # exists
+
+
+def test_int8_exporter_choices(smoke):
+    """int8 as exported: slice padding (no MIRROR_PAD), instance norm and warp float, per-channel kernels."""
+    config, pipeline, fp32 = smoke
+    assert "MIRROR_PAD" not in _op_names(fp32), "reflection pads must be traced as slices for XNNPACK"
+    calibration = tflite.model_inputs_from_raw(tflite.representative_raw_inputs(config, count=2), config)
+    int8 = tflite.convert(pipeline, config, "int8", calibration, float_model=fp32)
+    floats = tflite.float_ops(int8)
+    assert floats["MEAN"] >= 2 and floats["RSQRT"] >= 2, floats  # the instance norms
+    assert floats["GATHER"] >= 4, floats  # the warp
+    assert "CONV_2D" not in floats and "MIRROR_PAD" not in _op_names(int8)
+    runtime = tflite.interpreter(int8)
+    tensors = {t["index"]: t for t in runtime.get_tensor_details()}
+    kernels = [tensors[op["inputs"][1]] for op in runtime._get_ops_details() if op["op_name"] == "CONV_2D"]
+    assert kernels
+    for kernel in kernels:  # one scale per output channel
+        assert kernel["dtype"] == np.int8
+        assert len(kernel["quantization_parameters"]["scales"]) == kernel["shape"][0] > 1, kernel["name"]
+
+
+def _op_names(model):
+    return {op["op_name"] for op in tflite.interpreter(model)._get_ops_details()}

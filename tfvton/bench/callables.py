@@ -9,7 +9,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from tfvton.bench.variants import INT8_FLOAT_OPS
-from tfvton.export import graph
+from tfvton.export import frozen, graph
 from tfvton.layers.reflection_pad import slice_concat_padding
 
 
@@ -47,6 +47,12 @@ def freeze(function):
 
     call.concrete = frozen
     return call
+
+
+def exported_form(function):
+    """The function frozen as `tfvton export` saves it (`tfvton.export.frozen`), same signature."""
+    core = frozen.freeze(function)
+    return tf.function(lambda *args: core(*args), input_signature=list(core.input_signature), autograph=False)
 
 
 def specs(arrays):

@@ -34,6 +34,29 @@ def real_format_examples(config, mpv_root: Optional[str], count: int = 5, seed: 
     return examples, f"synthetic people ({count}, seed {seed})"
 
 
+# The raw client arrays the exported SavedModel's `serving_default` takes.
+RAW_KEYS = ("person_image", "cloth_image", "cloth_mask", "person_parsing", "target_pose_keypoints")
+
+
+def real_format_raw(config, mpv_root: Optional[str], count: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
+    """The raw client arrays (batched) of the examples `real_format_examples` makes: what an export takes."""
+    data = config.data
+    if mpv_root and Path(mpv_root).is_dir():
+        mode = "demo" if (Path(mpv_root) / "demo.txt").exists() else "test"
+        dataset = MPVDataset.from_config(mpv_root, None, mode, data, progress=False)
+        raws = [dataset.raw(i % len(dataset)) for i in range(min(count, len(dataset)))]
+        return {key: np.stack([np.asarray(r[key]) for r in raws]) for key in RAW_KEYS}
+    raw = synthetic_raw_inputs(data.height, data.width, batch=count, seed=seed)
+    return {key: raw[key] for key in RAW_KEYS}
+
+
+def stack_raw(raw: Dict[str, np.ndarray], batch: int) -> Dict[str, np.ndarray]:
+    """A batch of `batch` raw examples, cycling through the given ones."""
+    count = len(raw["person_image"])
+    picks = [i % count for i in range(batch)]
+    return {key: np.asarray(value)[picks] for key, value in raw.items()}
+
+
 def stack_batch(examples: Sequence[Dict[str, np.ndarray]], batch: int) -> Dict[str, np.ndarray]:
     """A batch of `batch` examples, cycling through the given ones."""
     chosen = [examples[i % len(examples)] for i in range(batch)]

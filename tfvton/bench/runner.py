@@ -11,7 +11,12 @@ Variants (names and the `+crop` / `+frozen` suffixes: `tfvton.bench.variants`):
 - `keras`: eager Keras calls.
 - `function`: `tf.function` with fixed input signatures (traced once).
 - `xla`: the same with `jit_compile=True`.
-- `savedmodel`: those functions saved with `tf.saved_model.save` and reloaded.
+- `savedmodel`: what `tfvton export` writes, reloaded: per network, its
+  function frozen (`tfvton.export.frozen`) and saved; end to end,
+  the exported SavedModel's `serving_default` signature on the raw uint8
+  client arrays of the same examples (in-graph preprocessing and input checks
+  included), i.e. what TF-Serving runs.
+- `savedmodel-unfrozen`: the same saved from variables (`tfvton export --no-freeze`).
 - `bf16`: the appearance and face generators (93% of the FLOPs) built under
   Keras' `mixed_bfloat16` policy (fp32 weights copied in, bf16 compute through
   oneDNN, float32 statistics in instance norm), as `tf.function`s. The GMM
@@ -26,7 +31,13 @@ Variants (names and the `+crop` / `+frozen` suffixes: `tfvton.bench.variants`):
   `threads` threads. Converted inside `slice_concat_padding()` (reflection
   pads as slices + concatenations, which XNNPACK runs; MIRROR_PAD it does
   not), and int8 keeps instance norm in float (`INT8_FLOAT_OPS`): both
-  measured in `tfvton.bench.int8_study`.
+  measured in `tfvton.bench.int8_study`, both the exporter's defaults. End to
+  end, int8 is calibrated on `calibration_root`'s training pairs when given
+  (the run's data), else on the timed examples.
+
+With `official_repo`, the official PyTorch release's four networks and
+`demo.py`'s forward are timed in the same run (`tfvton.bench.official`),
+under the key `official`; the table prints each variant's speed-up over it.
 
 The report (`run_benchmark`) is a dict: one key per variant,
 `{"end_to_end": {"median_s", "min_s", ...}, "networks": {name: {"median_s",
@@ -53,18 +64,20 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+import tensorflow as tf
+
 from tfvton.bench import callables as fns
 from tfvton.bench import flops as flops_lib
-from tfvton.bench import memory, probe, quality, timing
-from tfvton.bench.inputs import capture_network_inputs, network_arguments, real_format_examples, stack_batch
+from tfvton.bench import memory, official, probe, quality, timing
+from tfvton.bench.inputs import (capture_network_inputs, network_arguments, real_format_examples, real_format_raw,
+                                 stack_batch, stack_raw)
 from tfvton.bench.machine import add_machine_fractions, configure_threads, machine_info
 from tfvton.bench.precisions import build_generators, make_pipeline
 from tfvton.bench.reference import OFFICIAL_RELEASE
 from tfvton.bench.table import format_table
-from tfvton.bench.variants import (DEFAULT_VARIANTS, INT8_FLOAT_OPS, NETWORKS, QUALITY_KEYS, SHORT_NAMES, VARIANTS,
-                                   parse_variant)
-from tfvton.export import graph, tflite as export_tflite
-from tfvton.layers.reflection_pad import slice_concat_padding
+from tfvton.bench.variants import (DEFAULT_VARIANTS, NETWORKS, QUALITY_KEYS, SAVEDMODEL_VARIANTS, SHORT_NAMES,
+                                   VARIANTS, parse_variant)
+from tfvton.export import graph, saved_model, tflite as export_tflite
 
 # Used by `tfvton bench` (commands/bench.py) through this module.
 __all__ = ["BenchOptions", "DEFAULT_VARIANTS", "VARIANTS", "configure_threads", "format_table", "parse_variant",
@@ -92,6 +105,10 @@ class BenchOptions:
         probe_runs: matmul probe runs at the start (and half of it between variants).
         workdir: where SavedModels and .tflite files go and stay (None: a temporary directory,
             removed at the end of the run).
+        official_repo: a local clone of the official release to time in the same run (None: not timed).
+        calibration_root: an MPV-layout data root whose train pairs calibrate int8 end to end
+            (None: the timed examples).
+        calibration_count: calibration examples drawn from `calibration_root`.
         log: progress messages (None: silent).
     """
 
@@ -110,6 +127,9 @@ class BenchOptions:
     seed: int = 0
     probe_runs: int = 10
     workdir: Optional[str] = None
+    official_repo: Optional[str] = None
+    calibration_root: Optional[str] = None
+    calibration_count: int = 16
     log: Optional[Callable[[str], None]] = None
 
 
@@ -126,6 +146,7 @@ class _Run:
         self._pipelines: Dict[Tuple[str, bool], object] = {}
         self.examples, self.input_source = real_format_examples(config, options.mpv_root, seed=options.seed)
         self.batch_inputs = stack_batch(self.examples, options.batch)
+        self._raw_batch = None
         self.net_inputs: Dict[bool, Dict[str, Tuple[np.ndarray, ...]]] = {}
         self.calibration: Dict[bool, Dict[str, List[Tuple[np.ndarray, ...]]]] = {}
         self.reference_final: Dict[bool, List[Dict[str, np.ndarray]]] = {}
@@ -171,6 +192,22 @@ class _Run:
             self.reference_final[crop] = finals
         return self.net_inputs[crop]
 
+    def raw_batch(self):
+        """The timed batch as raw client arrays (what an exported SavedModel takes)."""
+        if self._raw_batch is None:
+            raw = real_format_raw(self.config, self.options.mpv_root, count=len(self.examples),
+                                  seed=self.options.seed)
+            self._raw_batch = stack_raw(raw, self.options.batch)
+        return self._raw_batch
+
+    def calibration_examples(self):
+        """int8 calibration inputs: the training data's pairs when given, else the timed examples."""
+        if not self.options.calibration_root:
+            return self.examples
+        raw = export_tflite.representative_raw_inputs(self.config, self.options.calibration_root,
+                                                      self.options.calibration_count, split="train")
+        return export_tflite.model_inputs_from_raw(raw, self.config)
+
     # --- measurements -----------------------------------------------------
     def measure_probe(self, runs: Optional[int] = None):
         runs = runs or self.options.probe_runs
@@ -199,9 +236,12 @@ class _Run:
             function = fns.network_function(network, name, fns.specs(arrays), jit_compile=base == "xla")
             if self.frozen:
                 function = fns.freeze(function)
-            if base == "savedmodel":
-                directory = os.path.join(self.workdir, f"savedmodel_{name}{'_crop' if crop else ''}")
-                function = fns.saved(function, graph.plain_variables(network), directory, self.keep_alive)
+            if base in SAVEDMODEL_VARIANTS:
+                directory = os.path.join(self.workdir, f"{base}_{name}{'_crop' if crop else ''}")
+                if base == "savedmodel":  # as `tfvton export` saves it: frozen, no variables
+                    function = fns.saved(fns.exported_form(function), [], directory, self.keep_alive)
+                else:
+                    function = fns.saved(function, graph.plain_variables(network), directory, self.keep_alive)
             if base.startswith("tflite-"):
                 variant = base.split("-", 1)[1]
                 model = fns.tflite_convert(function, graph.plain_variables(network), variant,
@@ -221,15 +261,16 @@ class _Run:
             if self.options.batch != 1:
                 raise NotImplementedError("the TFLite export is batch 1")
             pipeline = self.pipeline("fp32", crop)
-            with slice_concat_padding():
-                model = export_tflite.convert(pipeline, self.config, variant,
-                                              representative=self.examples if variant == "int8" else None,
-                                              keep_float_ops=INT8_FLOAT_OPS)
+            # The exporter's own choices: slice padding, instance norm and the warp float in int8.
+            model = export_tflite.convert(pipeline, self.config, variant,
+                                          representative=self.calibration_examples() if variant == "int8" else None)
             path = os.path.join(self.workdir, f"tfvton{'_crop' if crop else ''}_{variant}.tflite")
             Path(path).write_bytes(model)
             runner = export_tflite.TFLiteRunner(model, self.config, num_threads=self.options.threads)
             batch = self.batch_inputs
             return (lambda: runner(batch)), (lambda example: runner(example)), os.path.getsize(path)
+        if base in SAVEDMODEL_VARIANTS:
+            return self.exported_callable(base, crop)
         precision = "bf16" if base == "bf16" else "fp32"
         pipeline = self.pipeline(precision, crop)
         if base == "keras":
@@ -239,10 +280,6 @@ class _Run:
         function = fns.pipeline_function(pipeline, self.batch_inputs, jit_compile=base == "xla")
         if self.frozen:
             function = fns.freeze(function)
-        if base == "savedmodel":
-            directory = os.path.join(self.workdir, f"savedmodel_pipeline{'_crop' if crop else ''}")
-            variables = [v for name in NETWORKS for v in graph.plain_variables(self.networks32[name])]
-            function = fns.saved(function, variables, directory, self.keep_alive)
         batch = self.batch_inputs
         if self.options.batch == 1:
             final = lambda example: function(example)  # noqa: E731
@@ -250,6 +287,18 @@ class _Run:
             final = lambda example: {k: v[:1] for k, v in  # noqa: E731
                                      function(stack_batch([example], self.options.batch)).items()}
         return (lambda: function(batch)), final, None
+
+    def exported_callable(self, base: str, crop: bool):
+        """`tfvton export`'s SavedModel of the pipeline, reloaded: its `serving_default` on the raw batch."""
+        directory = os.path.join(self.workdir, f"export{'_crop' if crop else ''}_{base}")
+        version_dir = saved_model.export_saved_model(self.pipeline("fp32", crop), self.config, directory, "tfvton",
+                                                     1, warmup=False, overwrite=True, freeze=base == "savedmodel")
+        loaded = tf.saved_model.load(version_dir)
+        self.keep_alive.append(loaded)
+        serve = loaded.signatures["serving_default"]
+        raw = {key: tf.constant(value) for key, value in self.raw_batch().items()}
+        size = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(version_dir) for f in files)
+        return (lambda: serve(**raw)), None, size
 
     def flops(self, crop: bool) -> Dict[str, int]:
         inputs = self.inputs_for(crop)
@@ -269,6 +318,18 @@ class _Run:
         self.log(f"inputs: {self.input_source}; batch {options.batch}; {options.runs} runs; "
                  f"{options.threads} threads")
         self.measure_probe()
+        if options.official_repo:
+            flop_counts[False] = self.flops(False)
+            entry = official.time_official(options.official_repo, self.config, self.batch_inputs, options.threads,
+                                           options.runs, options.warmup, options.networks, options.end_to_end,
+                                           options.seed, self.log)
+            # FLOPs of tfvton's graph: the release computes the Tree-Block fusions unfolded (~7% more there).
+            for key, measured in entry.get("networks", {}).items():
+                measured["gflops"] = flop_counts[False][{v: k for k, v in SHORT_NAMES.items()}[key]] / 1e9
+            if "end_to_end" in entry:
+                entry["end_to_end"]["gflops"] = flop_counts[False]["end_to_end"] / 1e9
+            report["official"] = entry
+            self.measure_probe(max(options.probe_runs // 2, 3))
         for name in options.variants:
             base, crop, frozen = parse_variant(name)
             crop = crop or self.config.model.face_mode == "crop"
@@ -314,7 +375,7 @@ class _Run:
                         entry["end_to_end"]["size_mb"] = size / 2 ** 20
                     self.log(f"{name:18s} {'end-to-end':10s} median {measured.median_s:.4f}s "
                              f"min {measured.min_s:.4f}s")
-                    if options.quality and base not in ("function", "keras", "savedmodel"):
+                    if options.quality and base not in ("function", "keras") + SAVEDMODEL_VARIANTS:
                         outputs = [final_of(example) for example in self.examples]
                         references = self.reference_final[crop]
                         entry["quality"] = quality.image_quality([r["final"] for r in references],

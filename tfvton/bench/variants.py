@@ -1,7 +1,8 @@
 """The variants `tfvton bench` times, and their names.
 
-A variant is a base (`keras`, `function`, `xla`, `savedmodel`, `bf16`,
-`tflite-fp32`, `tflite-fp16`, `tflite-int8`) with optional suffixes: `+crop`
+A variant is a base (`keras`, `function`, `xla`, `savedmodel`,
+`savedmodel-unfrozen`, `bf16`, `tflite-fp32`, `tflite-fp16`, `tflite-int8`)
+with optional suffixes: `+crop`
 runs the face generator on a crop around the face (`tfvton.layers.FaceCrop`,
 a separate mode for models trained so), `+frozen` (on `function`, `xla`,
 `bf16`) freezes the variables into constants, which lets grappler fold the
@@ -11,7 +12,12 @@ from __future__ import annotations
 
 from typing import Tuple
 
-VARIANTS = ("keras", "function", "xla", "savedmodel", "bf16", "tflite-fp32", "tflite-fp16", "tflite-int8")
+from tfvton.export import tflite
+
+VARIANTS = ("keras", "function", "xla", "savedmodel", "savedmodel-unfrozen", "bf16", "tflite-fp32", "tflite-fp16",
+            "tflite-int8")
+# What `tfvton export` writes (frozen), and its `--no-freeze` form (variables).
+SAVEDMODEL_VARIANTS = ("savedmodel", "savedmodel-unfrozen")
 DEFAULT_VARIANTS = ("function", "savedmodel", "bf16")
 CROP_SUFFIX = "+crop"
 # Variables frozen into constants (convert_variables_to_constants_v2): grappler then folds the weight
@@ -21,9 +27,8 @@ FREEZABLE = ("function", "xla", "bf16")
 NETWORKS = ("gmm", "parsing_generator", "appearance_generator", "face_generator")
 SHORT_NAMES = {"gmm": "gmm", "parsing_generator": "parsing", "appearance_generator": "appearance",
                "face_generator": "face"}
-# Instance norm's ops, kept float in int8 models: quantised MEAN / SQUARED_DIFFERENCE / RSQRT chains
-# cost ~6 ms per norm at 64x48x256 against ~0.25 ms in float between a DEQUANTIZE and a QUANTIZE.
-INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
+# Instance norm's ops, kept float in int8 models (the exporter's choice, one home).
+INT8_FLOAT_OPS = tflite.INT8_FLOAT_OPS
 # Outputs compared with fp32: the final image, the try-on before face refinement, the parsing.
 QUALITY_KEYS = ("final", "tryon", "parsing")
 

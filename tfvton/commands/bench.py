@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     add_deprecated_alias(parser, "--preset", "--config", dest="config")
     parser.add_argument("--variants", type=_csv, default=None,
-                        help="comma-separated: keras, function, xla, savedmodel, bf16, tflite-fp32, tflite-fp16, "
-                             "tflite-int8, each optionally +crop (face refinement on a crop); none for only --train / "
-                             "--ablation (default: function,savedmodel,bf16)")
+                        help="comma-separated: keras, function, xla, savedmodel (what `tfvton export` writes), "
+                             "savedmodel-unfrozen (export --no-freeze), bf16, tflite-fp32, tflite-fp16, tflite-int8, "
+                             "each optionally +crop (face refinement on a crop); none for only --train / "
+                             "--ablation / --serving (default: function,savedmodel,bf16)")
     add_batch_size_argument(parser, default=1, what="examples")
     add_deprecated_alias(parser, "--batch", "--batch-size", dest="batch_size", type=positive_int)
     parser.add_argument("--runs", type=positive_int, default=10, help="timed runs per measurement (default 10)")
@@ -53,9 +54,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "face, joint)")
     parser.add_argument("--ablation", action="store_true",
                         help="also time the Tree generator's fp32 optimisations one by one")
+    parser.add_argument("--serving", action="store_true",
+                        help="also measure try-ons per second of the exported SavedModel by batch size and batches "
+                             "in flight (tfvton.bench.serving)")
+    parser.add_argument("--serving-batch-sizes", type=_csv, default=("1", "4", "8"),
+                        help="batch sizes for --serving (default 1,4,8)")
+    parser.add_argument("--serving-concurrency", type=_csv, default=("1", "2"),
+                        help="batches in flight for --serving (default 1,2)")
     parser.add_argument("--int8-study", action="store_true",
                         help="also time a Tree-Block branch piece by piece in TFLite fp32 / int8 "
                              "(tfvton.bench.int8_study)")
+    parser.add_argument("--official-repo", default=None, metavar="PATH",
+                        help="a local clone of the official PyTorch release: time its four networks and demo.py's "
+                             "forward with torch in this run, and print each variant's speed-up over it "
+                             "(paper geometry only)")
+    parser.add_argument("--calibration-data", default=None, metavar="MPV_ROOT",
+                        help="int8 variants end to end: calibrate on this data root's train pairs (the run's "
+                             "training data) instead of the timed examples")
     parser.add_argument("--seed", type=int, default=0, help="weights and synthetic inputs (default 0)")
     parser.add_argument("--workdir", default=None, help="keep SavedModels / .tflite files here")
     parser.add_argument("--json", default=None, help="write the report as JSON to this path")
@@ -73,6 +88,10 @@ def run(args) -> int:
     configure_threads(args.threads)  # before TensorFlow runs anything
     from tfvton.bench import runner
 
+    if args.official_repo:
+        from tfvton.bench import official
+
+        official.check_geometry(config)
     for variant in () if args.variants is None else args.variants:
         try:
             runner.parse_variant(variant)
@@ -88,7 +107,7 @@ def run(args) -> int:
         runs=args.runs, warmup=args.warmup, threads=args.threads, networks=not args.no_networks,
         end_to_end=not args.no_end_to_end, quality=not args.no_quality, mpv_root=mpv_root,
         run_dir=args.run_dir, face_crop=face_crop, bf16_networks=args.bf16_networks, seed=args.seed,
-        workdir=args.workdir,
+        workdir=args.workdir, official_repo=args.official_repo, calibration_root=args.calibration_data,
         log=lambda message: print(message, file=sys.stderr, flush=True))
     report = runner.run_benchmark(config, options)
     if args.train:
@@ -102,6 +121,29 @@ def run(args) -> int:
         from tfvton.bench import ablation
 
         report["ablation"] = ablation.run_ablation(config, runs=args.runs, log=options.log)
+    if args.serving:
+        import tempfile
+
+        from tfvton.bench import serving
+        from tfvton.bench.inputs import real_format_raw
+        from tfvton.bench.precisions import build_generators, make_pipeline
+
+        try:
+            batch_sizes = [int(v) for v in args.serving_batch_sizes]
+            concurrency = [int(v) for v in args.serving_concurrency]
+        except ValueError:
+            batch_sizes = concurrency = []
+        if not batch_sizes or not concurrency or min(batch_sizes + concurrency) <= 0:
+            raise UsageError("--serving-batch-sizes and --serving-concurrency must be comma-separated positive "
+                             f"integers. Received: {','.join(args.serving_batch_sizes)} and "
+                             f"{','.join(args.serving_concurrency)}")
+        pipeline = make_pipeline(config, build_generators(config, args.run_dir, args.seed),
+                                 face_crop if config.model.face_mode == "crop" else None)
+        raw = real_format_raw(config, mpv_root, count=max(batch_sizes), seed=args.seed)
+        with tempfile.TemporaryDirectory(prefix="tfvton_serving_", dir=args.workdir) as workdir:
+            report["serving"] = serving.run_serving_benchmark(
+                config, pipeline, raw, workdir, batch_sizes, concurrency, calls=max(args.runs // 3, 1),
+                warmup=min(args.warmup, 1), log=options.log)
     if args.int8_study:
         from tfvton.bench import int8_study
 
@@ -113,6 +155,8 @@ def run(args) -> int:
         print(ablation.format_table(report["ablation"]))
     if "int8_study" in report:
         print(int8_study.format_table(report["int8_study"]))
+    if "serving" in report:
+        print(serving.format_table(report["serving"]))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2, sort_keys=False))

@@ -34,13 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tflite", default="", metavar="VARIANTS",
                         help="comma-separated TFLite variants to write: fp32,fp16,int8")
     parser.add_argument("--representative-data", metavar="MPV_ROOT",
-                        help="MPV-layout folder (real data or `tfvton synth` output) for int8 calibration and "
-                             "the accuracy report (default: synthetic people drawn at the model size)")
+                        help="MPV-layout folder for int8 calibration and the accuracy report: the run's training "
+                             "data root (real MPV or `tfvton synth` output; its train pairs, else its demo list) "
+                             "(default: synthetic people drawn at the model size)")
     parser.add_argument("--representative-count", type=positive_int, default=8,
                         help="calibration examples (default 8)")
     parser.add_argument("--int8-quantize-warp", action="store_true",
                         help="int8: quantise the warp too (default: the TPS grid, sampling coordinates and "
                              "bilinear gathers stay float, the main int8 error source otherwise)")
+    parser.add_argument("--int8-quantize-norm", action="store_true",
+                        help="int8: quantise instance norm too (default: kept float; quantised it costs as much as "
+                             "the convolutions)")
     parser.add_argument("--int8-float-ops", default="", metavar="OPS",
                         help="int8: TFLite op names also kept in float, comma-separated (e.g. GATHER)")
     add_threads_argument(parser, default=2, what="CPU threads for the export and the TFLite latency report")
@@ -51,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="batch sizes the warm-up requests cover, e.g. 1,2,4,8 to match the server's "
                              "allowed_batch_sizes (default: 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="save the networks' variables instead of the frozen graph (default: frozen; "
+                             "faster to serve, the weights live in saved_model.pb)")
 
 
 def run(args) -> int:
@@ -84,11 +91,13 @@ def run(args) -> int:
     try:
         version_dir = saved_model.export_saved_model(
             pipeline, config, args.out, args.model_name, args.version, args.intermediates,
-            warmup=not args.no_warmup, warmup_batch_sizes=warmup_sizes, overwrite=args.overwrite, **kwargs)
+            warmup=not args.no_warmup, warmup_batch_sizes=warmup_sizes, overwrite=args.overwrite,
+            freeze=not args.no_freeze, **kwargs)
     except FileExistsError as error:
         raise UsageError(f"{error} (--overwrite)") from None
     print(f"SavedModel: {version_dir}")
     print("  signatures: serving_default (uint8 arrays), predict_bytes (JPEG/PNG strings)")
+    print(f"  networks:   {'variables (--no-freeze)' if args.no_freeze else 'frozen graph (weights as constants)'}")
     print(f"  serve it:   docker compose -f serving/docker-compose.yml up   (MODEL_DIR={os.path.abspath(args.out)})")
 
     if not variants:
@@ -97,7 +106,8 @@ def run(args) -> int:
     out_dir = os.path.join(args.out, "tflite", str(args.version))
     keep_float = [op.strip() for op in args.int8_float_ops.split(",") if op.strip()]
     paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
-                                     not args.int8_quantize_warp, keep_float, log=print)
+                                     not args.int8_quantize_warp, keep_float, log=print,
+                                     keep_norm_float=not args.int8_quantize_norm)
     models = dict(paths)
     if "fp32" not in models:  # the reference for the accuracy report
         models = {"fp32": tflite_lib.convert(pipeline, config, "fp32"), **models}

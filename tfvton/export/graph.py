@@ -20,7 +20,14 @@ from typing import Callable, Iterable, List, Optional, Sequence
 
 import tensorflow as tf
 
+from tfvton.data import transforms
+from tfvton.networks.pipeline import INPUT_KEYS as MODEL_INPUT_KEYS
+
 TFLITE_VARIANTS = ("fp32", "fp16", "int8")
+# Channels of the pipeline's model tensors (docs/architecture.md).
+MODEL_INPUT_CHANNELS = {"source_image": 3, "source_parse": transforms.NUM_LABELS, "source_shape": 1,
+                        "source_head": 3, "target_pose": transforms.NUM_KEYPOINTS, "cloth_image": 3,
+                        "cloth_mask": 1}
 
 
 class Untracked:
@@ -56,6 +63,31 @@ def variables_module(variables: Iterable[tf.Variable]) -> tf.Module:
     module = tf.Module()
     module.model_variables = list(variables)
     return module
+
+
+def pipeline_core(pipeline, height: int, width: int, output_keys: Sequence[str], batch: Optional[int] = None):
+    """The pipeline as a `tf.function` from the model tensors to `output_keys` (what both exports wrap).
+
+    Args:
+        pipeline: a built `TryOnPipeline`.
+        height: model input height.
+        width: model input width.
+        output_keys: the pipeline outputs to return (a dict of them).
+        batch: a fixed batch size (TFLite), or None for any.
+
+    Returns:
+        A `tf.function` with one dict argument (`MODEL_INPUT_KEYS`, float32 NHWC).
+    """
+    specs = {key: tf.TensorSpec([batch, height, width, MODEL_INPUT_CHANNELS[key]], tf.float32, name=key)
+             for key in MODEL_INPUT_KEYS}
+    holder = Untracked(pipeline)
+    keys = tuple(output_keys)
+
+    def core(inputs):
+        outputs = holder.obj(inputs, training=False)
+        return {key: outputs[key] for key in keys}
+
+    return tf.function(core, input_signature=[specs], autograph=False)
 
 
 def convert_concrete(concrete, module: tf.Module, variant: str = "fp32",

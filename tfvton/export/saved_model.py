@@ -43,6 +43,14 @@ and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 `coarse`, `composition_mask`, `tryon` (before the face refinement) and `final`
 (images in [-1, 1], the mask in [0, 1]).
 
+The networks are saved frozen by default (`tfvton.export.frozen`): their
+weights are constants of the graph, so grappler folds the kernel products the
+Tree-Blocks compute from two variables once, when the server loads the model
+and runs its warm-up requests, and the served graph does no weight arithmetic
+per request (the variables directory is then empty). `freeze=False` saves the
+variables instead (weights readable as a checkpoint, no load-time fold, the
+per-request weight arithmetic stays).
+
 Invalid inputs fail with INVALID_ARGUMENT and a message that names the input
 and what was expected (ranks, shapes, batch sizes, label range, keypoint count,
 NaN/Inf, an (almost) empty mask, byte length, declared size, format, a JPEG or
@@ -62,10 +70,11 @@ from typing import Dict
 import tensorflow as tf
 
 from tfvton.data import raw_io, transforms
-from tfvton.export import graph, warmup as warmup_lib
+from tfvton.export import frozen, graph, warmup as warmup_lib
 from tfvton.export.input_checks import assert_that, binarize_mask, decode_checked, tail_equals, validate_arrays
 
 NUM_KEYPOINTS = transforms.NUM_KEYPOINTS
+MODEL_INPUT_KEYS = graph.MODEL_INPUT_KEYS
 # The input contract's numbers (docs/inputs.md): the CLI reader and the served graph share them.
 DEFAULT_MAX_IMAGE_BYTES = raw_io.MAX_IMAGE_BYTES
 DEFAULT_MAX_IMAGE_PIXELS = raw_io.MAX_IMAGE_PIXELS
@@ -94,17 +103,27 @@ class ServingModule(tf.Module):
         include_intermediates: add the float pipeline tensors to the outputs.
         max_image_bytes: largest encoded image `predict_bytes` accepts.
         max_image_pixels: largest declared height * width `predict_bytes` decodes.
+        freeze: run the networks as one frozen graph (`tfvton.export.frozen`)
+            instead of reading their variables.
     """
 
     def __init__(self, pipeline, height: int, width: int, pose_radius: int, shape_downsample: int = 16,
                  include_intermediates: bool = False, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
-                 max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
+                 max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS, freeze: bool = True):
         super().__init__(name="tfvton_serving")
+        output_keys = ("final", "parsing") + (INTERMEDIATE_KEYS if include_intermediates else ())
         # The pipeline object itself stays out of the SavedModel's object graph
-        # (as in Keras' ExportArchive): only its variables are tracked, so no
-        # layer attribute has to be checkpointable, and reloading needs no tfvton code.
-        self._holder = graph.Untracked(pipeline)
-        self.model_variables = graph.plain_variables(pipeline)
+        # (as in Keras' ExportArchive): only its variables are tracked (none when
+        # frozen), so no layer attribute has to be checkpointable, and reloading
+        # needs no tfvton code.
+        core = graph.pipeline_core(pipeline, height, width, sorted(set(output_keys)))
+        if freeze:
+            self._core = graph.Untracked(frozen.freeze(core))
+            self.model_variables = []
+        else:
+            self._core = graph.Untracked(core)
+            self.model_variables = graph.plain_variables(pipeline)
+        self.is_frozen = bool(freeze)
         self.height = int(height)
         self.width = int(width)
         self.pose_radius = int(pose_radius)
@@ -141,7 +160,7 @@ class ServingModule(tf.Module):
         raw["source_pose_keypoints"] = tf.zeros_like(keypoints)
         model_inputs = transforms.preprocess(raw, self.height, self.width, self.pose_radius,
                                              self.shape_downsample)
-        outputs = self._holder.obj(model_inputs, training=False)
+        outputs = self._core.obj({key: model_inputs[key] for key in MODEL_INPUT_KEYS})
         result = {
             "tryon_image": to_uint8_image(outputs["final"]),
             "parsing_labels": tf.cast(tf.argmax(outputs["parsing"], axis=-1), tf.uint8),
@@ -220,7 +239,7 @@ class ServingModule(tf.Module):
 def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton", version: int = 1,
                        include_intermediates: bool = False, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
                        max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS, warmup: bool = True,
-                       warmup_batch_sizes=(1,), overwrite: bool = False) -> str:
+                       warmup_batch_sizes=(1,), overwrite: bool = False, freeze: bool = True) -> str:
     """Writes `pipeline` as a TF-Serving model version `out_dir/<model_name>/<version>/`.
 
     The version is written to a non-numeric staging directory and renamed into
@@ -241,6 +260,8 @@ def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton
         warmup: write `assets.extra/tf_serving_warmup_requests`.
         warmup_batch_sizes: batch sizes to warm up (one request per signature each).
         overwrite: replace an existing version directory.
+        freeze: save the networks frozen (the default, faster to
+            serve) rather than as variables (`ServingModule`).
 
     Returns:
         The version directory.
@@ -265,7 +286,7 @@ def export_saved_model(pipeline, config, out_dir: str, model_name: str = "tfvton
     os.makedirs(model_dir, exist_ok=True)
 
     module = ServingModule(pipeline, height, width, config.data.pose_radius, config.data.shape_downsample,
-                           include_intermediates, max_image_bytes, max_image_pixels)
+                           include_intermediates, max_image_bytes, max_image_pixels, freeze)
     signatures = {
         "serving_default": module.serve_arrays.get_concrete_function(),
         "predict_bytes": module.serve_bytes.get_concrete_function(),

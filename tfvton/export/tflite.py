@@ -17,12 +17,22 @@ Variants:
 - `fp16`: float16 weights (half the size), float16->float32 dequantised at load
   on CPU; activations stay float32.
 - `int8`: full-integer quantisation calibrated on a representative dataset of
-  real-format inputs, float32 model inputs/outputs (quantise/dequantise at the
-  edges). Ops with no int8 kernel stay float (reported by `float_ops`). The
-  warp (TPS grid -> sampling coordinates -> bilinear gathers -> blend) is kept
-  in float by default (`warp_tensor_names`): quantised, its coordinates were the
-  largest error source by far (see `convert`); `keep_warp_float=False`
-  quantises it too.
+  real-format inputs (the training data: `representative_raw_inputs` reads a
+  data root's `train` pairs), float32 model inputs/outputs (quantise/dequantise
+  at the edges), per-channel weight scales (the converter's default for
+  convolutions and fully connected layers). Ops with no int8 kernel stay
+  float (reported by `float_ops`). Two regions are kept in float by default:
+  the warp (TPS grid -> sampling coordinates -> bilinear gathers -> blend,
+  `warp_tensor_names`): quantised, its coordinates were the largest error
+  source by far (see `convert`); `keep_warp_float=False` quantises it too; and
+  instance norm (`INT8_FLOAT_OPS`): its quantised MEAN / SQUARED_DIFFERENCE /
+  RSQRT chains cost as much as the int8 convolutions they sit between
+  (`tfvton.bench.int8_study`, docs/benchmarks.md).
+
+Every variant is traced with reflection pads as slices and concatenations
+(`tfvton.layers.reflection_pad.slice_concat_padding`): LiteRT's XNNPACK
+delegate runs those in fp32 and int8, but not MIRROR_PAD, which would fall back
+to the reference kernel and split the delegated graph.
 
 Run every variant with `ai_edge_litert.interpreter.Interpreter` (the LiteRT
 runtime phones ship), never `tf.lite.Interpreter`.
@@ -39,15 +49,18 @@ import numpy as np
 from tfvton.atomic_file import atomic_write
 from tfvton.data import transforms
 from tfvton.export import graph
+from tfvton.layers.reflection_pad import slice_concat_padding
 from tfvton.metrics import psnr, ssim
 from tfvton.metrics.ssim import WINDOW_SIZE as SSIM_WINDOW
 from tfvton.networks.pipeline import INPUT_KEYS as MODEL_INPUT_KEYS
 
 VARIANTS = ("fp32", "fp16", "int8")
-# Channels of the pipeline's model tensors (docs/architecture.md).
-MODEL_INPUT_CHANNELS = {"source_image": 3, "source_parse": transforms.NUM_LABELS, "source_shape": 1,
-                        "source_head": 3, "target_pose": transforms.NUM_KEYPOINTS, "cloth_image": 3,
-                        "cloth_mask": 1}
+MODEL_INPUT_CHANNELS = graph.MODEL_INPUT_CHANNELS
+# Instance norm's ops, kept float in int8 models: quantised MEAN / SQUARED_DIFFERENCE / RSQRT chains
+# cost as much as the int8 convolutions around them; in float, between a DEQUANTIZE and a QUANTIZE,
+# a norm costs little (tfvton.bench.int8_study). Denylisted by op type, so the element-wise
+# SUB / MUL / ADD elsewhere (the compositing) stay float too.
+INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
 CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
 SIGNATURE_KEY = "serving_default"
 
@@ -55,23 +68,18 @@ SIGNATURE_KEY = "serving_default"
 def _core_module(pipeline, height: int, width: int):
     """A tf.Module holding the pipeline's variables and the batch-1 core function.
 
-    Only the variables are tracked (the converter saves the module as a
-    SavedModel, where a layer attribute that is not checkpointable would fail).
+    The same core function the SavedModel serves (`graph.pipeline_core`), at
+    batch 1; the converter freezes its variables (`tfvton.export.frozen`'s
+    step) and folds the constant subgraphs at conversion time. Traced with
+    reflection pads as slices (see the module docstring). Only the variables
+    are tracked (the converter saves the module as a SavedModel, where a layer
+    attribute that is not checkpointable would fail).
     """
-    import tensorflow as tf
-
-    specs = {key: tf.TensorSpec([1, height, width, MODEL_INPUT_CHANNELS[key]], tf.float32, name=key)
-             for key in MODEL_INPUT_KEYS}
     module = graph.variables_module(graph.plain_variables(pipeline))
-    holder = graph.Untracked(pipeline)
-
-    def core(inputs):
-        outputs = holder.obj(inputs, training=False)
-        return {key: outputs[key] for key in CORE_OUTPUT_KEYS}
-
     # The forward pass takes a bare `tf.argmax` (keras.ops.argmax's -0.0 fix-up has no TFLite kernel).
-    function = tf.function(core, input_signature=[specs], autograph=False)
-    concrete = function.get_concrete_function()
+    function = graph.pipeline_core(pipeline, height, width, CORE_OUTPUT_KEYS, batch=1)
+    with slice_concat_padding():
+        concrete = function.get_concrete_function()
     module.core = function
     return module, concrete
 
@@ -88,8 +96,30 @@ def model_inputs_from_raw(raw: Mapping[str, np.ndarray], config) -> List[Dict[st
             for i in range(batch)]
 
 
-def representative_raw_inputs(config, mpv_root: Optional[str] = None, count: int = 8, seed: int = 0):
+def _calibration_dataset(mpv_root: str, split: str, data_config):
+    """The root's pairs of `split`; a root without usable ones falls back to its demo list, then `test`."""
+    from tfvton.data.mpv import MPVDataset
+    from tfvton.errors import DataError
+
+    modes = [split] + [m for m in ("demo", "test") if m != split]
+    error = None
+    for mode in modes:
+        if mode == "demo" and not os.path.exists(os.path.join(mpv_root, "demo.txt")):
+            continue
+        try:
+            return MPVDataset.from_config(mpv_root, None, mode, data_config, progress=False)
+        except DataError as failure:  # no pair list, or none of its pairs of this split is usable
+            error = failure
+    raise error
+
+
+def representative_raw_inputs(config, mpv_root: Optional[str] = None, count: int = 8, seed: int = 0,
+                              split: str = "train"):
     """Real-format calibration inputs: MPV-layout files when given, else synthetic people.
+
+    Calibration should see what the model will see: the training data's pairs
+    (`split="train"`, a `tfvton synth` or MPV root), spread over the whole
+    list rather than its first lines.
 
     Args:
         config: the run's `Config`.
@@ -97,16 +127,16 @@ def representative_raw_inputs(config, mpv_root: Optional[str] = None, count: int
             `tfvton synth` output); its pairs are read with `tfvton.data.MPVDataset`.
         count: number of examples.
         seed: seed of the synthetic fallback.
+        split: `train`, `test` or `demo`; a root without such pairs falls back
+            to its demo list (the five samples), then to `test`.
 
     Returns:
         dict of batched raw arrays (`person_image`, `person_parsing`, ...).
     """
     if mpv_root:
-        from tfvton.data.mpv import MPVDataset
-
-        mode = "demo" if os.path.exists(os.path.join(mpv_root, "demo.txt")) else "test"
-        dataset = MPVDataset.from_config(mpv_root, None, mode, config.data, progress=False)
-        examples = [dataset.raw(i % len(dataset)) for i in range(min(count, max(len(dataset), 1)))]
+        dataset = _calibration_dataset(mpv_root, split, config.data)
+        picks = np.linspace(0, len(dataset) - 1, num=min(count, len(dataset))).round().astype(int)
+        examples = [dataset.raw(int(i)) for i in picks]
         keys = ("person_image", "person_parsing", "cloth_image", "cloth_mask", "target_pose_keypoints")
         return {key: np.stack([e[key] for e in examples]) for key in keys}
     from tfvton.export.warmup import synthetic_raw_inputs
@@ -150,7 +180,7 @@ def warp_tensor_names(model) -> List[str]:
 def convert(pipeline, config, variant: str = "fp32",
             representative: Optional[Sequence[Mapping[str, np.ndarray]]] = None,
             keep_warp_float: bool = True, keep_float_ops: Iterable[str] = (),
-            float_model: Optional[bytes] = None) -> bytes:
+            float_model: Optional[bytes] = None, keep_norm_float: bool = True) -> bytes:
     """Converts the pipeline core to a TFLite flatbuffer.
 
     Args:
@@ -165,9 +195,10 @@ def convert(pipeline, config, variant: str = "fp32",
             i.e. warp positions off by up to 9 px at 64 px: PSNR 12 dB on the
             warped garment against 40+ dB with the warp in float.
         keep_float_ops: for `int8`, TFLite op names to leave in float as well
-            (e.g. `GATHER`).
+            as `INT8_FLOAT_OPS` (e.g. `GATHER`).
         float_model: for `int8`, the fp32 conversion if already at hand (the
             warp's tensor names are read from it).
+        keep_norm_float: for `int8`, leave instance norm in float (`INT8_FLOAT_OPS`).
 
     Returns:
         The model bytes, with one signature `serving_default`.
@@ -188,6 +219,7 @@ def convert(pipeline, config, variant: str = "fp32",
 
         if keep_warp_float:
             keep_nodes = warp_tensor_names(float_model or convert(pipeline, config, "fp32"))
+        keep_float_ops = sorted(set(keep_float_ops) | (set(INT8_FLOAT_OPS) if keep_norm_float else set()))
     return graph.convert_concrete(concrete, module, variant, dataset, keep_float_ops=keep_float_ops,
                                   keep_float_tensors=keep_nodes)
 
@@ -344,7 +376,8 @@ def format_table(table: Mapping[str, Mapping[str, object]]) -> str:
 
 def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARIANTS, name: str = "tfvton",
                   representative_raw: Optional[Mapping[str, np.ndarray]] = None, keep_warp_float: bool = True,
-                  keep_float_ops: Iterable[str] = (), log: Callable[[str], None] = lambda _: None) -> Dict[str, str]:
+                  keep_float_ops: Iterable[str] = (), log: Callable[[str], None] = lambda _: None,
+                  keep_norm_float: bool = True) -> Dict[str, str]:
     """Writes `out_dir/<name>_<variant>.tflite` for each variant.
 
     Args:
@@ -357,6 +390,7 @@ def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARI
             people from `representative_raw_inputs`).
         keep_warp_float: int8 keeps the warp in float (see `convert`).
         keep_float_ops: int8 op names also kept in float.
+        keep_norm_float: int8 keeps instance norm in float (`INT8_FLOAT_OPS`).
         log: progress messages (the CLI passes `print`).
 
     Returns:
@@ -375,7 +409,8 @@ def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARI
     paths, float_model = {}, None
     for variant in sorted(variants, key=VARIANTS.index):  # fp32 first: int8 reads the warp from it
         start = time.perf_counter()
-        model = convert(pipeline, config, variant, representative, keep_warp_float, keep_float_ops, float_model)
+        model = convert(pipeline, config, variant, representative, keep_warp_float, keep_float_ops, float_model,
+                        keep_norm_float)
         if variant == "fp32":
             float_model = model
         path = os.path.join(out_dir, f"{name}_{variant}.tflite")
