@@ -107,7 +107,8 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
         min_steps: steps run even when the slice is already used up by building and tracing.
         verbose: a progress bar over the time slice (1) or silent (0).
     Returns:
-        dict: `stage`, `steps`, `seconds`, `build_seconds`, `first_step_seconds`
+        dict: `stage`, `steps`, `seconds`, `precision` (the Keras policy it trained under),
+        `build_seconds`, `first_step_seconds`
         (graph tracing included), `step_seconds` (median of the others), `losses` (last logs).
     """
     import tensorflow as tf
@@ -119,6 +120,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     stage = algorithm.STAGES[stage_name]
     run_dir = Path(run_dir)
     strategy = tf.distribute.get_strategy()
+    choice = runner.use_stage_precision(config, stage.name, verbose=0)
     sample = data.sample_batch(4)
     trainer = runner.build_stage_trainer(config, stage, strategy, max_steps, sample, run_dir, verbose=0)
     build_seconds = time.perf_counter() - start
@@ -137,7 +139,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     runner.export_stage(trainer, stage, run_dir, steps)
     times = budget.step_times
     return {
-        "stage": stage.name, "steps": steps, "seconds": time.perf_counter() - start,
+        "stage": stage.name, "steps": steps, "seconds": time.perf_counter() - start, "precision": choice.policy,
         "build_seconds": build_seconds, "first_step_seconds": times[0] if times else float("nan"),
         "step_seconds": float(np.median(times[1:])) if len(times) > 1 else float("nan"),
         "losses": {k: float(v[-1]) for k, v in history.history.items() if v and not k.startswith("val_")},
@@ -152,10 +154,15 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
         one `train_stage_for` result per stage.
     """
     from tfvton.run_dir import RunDir
+    from tfvton.training import precision
 
     shares = dict(shares or DEFAULT_SHARES)
     run_dir = Path(run_dir)
     RunDir(run_dir).save_config(config)
+    choices = {name: precision.resolve(config.train.mixed_precision, name, ngf=config.model.ngf) for name in stages}
+    reasons = "; ".join(dict.fromkeys(choice.reason for choice in choices.values()))
+    log("[demo] precision: " + ", ".join(f"{name} {choice.policy}" for name, choice in choices.items())
+        + f" ({reasons})")
     deadline = time.perf_counter() + seconds
     results = []
     for i, name in enumerate(stages):
@@ -164,7 +171,7 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
         slice_seconds = max(0.0, deadline - time.perf_counter()) * weight
         log(f"[demo] stage {name}: {slice_seconds:.0f} s slice (max {max_steps} steps)")
         result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose)
-        log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s "
+        log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s, {result['precision']} "
             f"(first step {result['first_step_seconds']:.1f} s, then {result['step_seconds']:.2f} s/step)")
         results.append(result)
     return results
