@@ -94,7 +94,7 @@ class TimeProgress(keras.callbacks.Callback):
 
 
 def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_steps: int,
-                    min_steps: int = 2, verbose: int = 1) -> Dict[str, object]:
+                    min_steps: int = 2, verbose: int = 1, sample=None) -> Dict[str, object]:
     """Trains one stage for about `seconds` (building included) and exports it.
 
     Args:
@@ -106,6 +106,8 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
         max_steps: step cap.
         min_steps: steps run even when the slice is already used up by building and tracing.
         verbose: a progress bar over the time slice (1) or silent (0).
+        sample: the batch the trainer is built on (default: `data.sample_batch(4)`); pass one
+            batch to every stage to decode it once.
     Returns:
         dict: `stage`, `steps`, `seconds`, `precision` (the Keras policy it trained under),
         `build_seconds`, `first_step_seconds`
@@ -121,7 +123,7 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     run_dir = Path(run_dir)
     strategy = tf.distribute.get_strategy()
     choice = runner.use_stage_precision(config, stage.name, verbose=0)
-    sample = data.sample_batch(4)
+    sample = data.sample_batch(4) if sample is None else sample
     trainer = runner.build_stage_trainer(config, stage, strategy, max_steps, sample, run_dir, verbose=0)
     build_seconds = time.perf_counter() - start
     log_dir = RunDir(run_dir).logs_dir(stage.name)
@@ -164,13 +166,16 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
     log("[demo] precision: " + ", ".join(f"{name} {choice.policy}" for name, choice in choices.items())
         + f" ({reasons})")
     deadline = time.perf_counter() + seconds
+    # One build batch for every stage: each `sample_batch` starts a decoding pipeline (seconds on a busy machine).
+    sample = data.sample_batch(4)
     results = []
     for i, name in enumerate(stages):
         left = [s for s in stages[i:]]
         weight = shares.get(name, 0.1) / sum(shares.get(s, 0.1) for s in left)
         slice_seconds = max(0.0, deadline - time.perf_counter()) * weight
         log(f"[demo] stage {name}: {slice_seconds:.0f} s slice (max {max_steps} steps)")
-        result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose)
+        result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose,
+                                 sample=sample)
         log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s, {result['precision']} "
             f"(first step {result['first_step_seconds']:.1f} s, then {result['step_seconds']:.2f} s/step)")
         results.append(result)
