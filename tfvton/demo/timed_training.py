@@ -94,7 +94,7 @@ class TimeProgress(keras.callbacks.Callback):
 
 
 def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_steps: int,
-                    min_steps: int = 2, verbose: int = 1, sample=None) -> Dict[str, object]:
+                    min_steps: int = 2, verbose: int = 1, sample=None, dataset=None) -> Dict[str, object]:
     """Trains one stage for about `seconds` (building included) and exports it.
 
     Args:
@@ -106,8 +106,12 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
         max_steps: step cap.
         min_steps: steps run even when the slice is already used up by building and tracing.
         verbose: a progress bar over the time slice (1) or silent (0).
-        sample: the batch the trainer is built on (default: `data.sample_batch(4)`); pass one
-            batch to every stage to decode it once.
+        sample: the batch the trainer is built on (default: `data.sample_batch(4)`).
+        dataset: the training `tf.data.Dataset` from step 0 (default: `data.dataset(batch size)`).
+            Building a pipeline traces the whole preprocessing graph (seconds), so `train_all_for`
+            builds both once and hands them to every stage. Each `fit` starts a new iterator, which
+            draws the next seeded shuffle: a later stage sees another order than a fresh pipeline
+            would give it, the same one in every run.
     Returns:
         dict: `stage`, `steps`, `seconds`, `precision` (the Keras policy it trained under),
         `build_seconds`, `first_step_seconds`
@@ -135,7 +139,8 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     if verbose:
         callbacks.append(TimeProgress(stage.name, seconds, start))
     # No ImageGrids: tracing the trainer's `visuals` costs seconds per stage; the demo draws its own grids.
-    history = trainer.fit(data.dataset(config.train.batch_size, 0), epochs=-(-max_steps // every),
+    dataset = data.dataset(config.train.batch_size, 0) if dataset is None else dataset
+    history = trainer.fit(dataset, epochs=-(-max_steps // every),
                           steps_per_epoch=every, callbacks=callbacks, verbose=0)
     steps = int(trainer.step.numpy())
     runner.export_stage(trainer, stage, run_dir, steps)
@@ -166,8 +171,10 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
     log("[demo] precision: " + ", ".join(f"{name} {choice.policy}" for name, choice in choices.items())
         + f" ({reasons})")
     deadline = time.perf_counter() + seconds
-    # One build batch for every stage: each `sample_batch` starts a decoding pipeline (seconds on a busy machine).
+    # One build batch and one training pipeline for every stage: each new pipeline traces the
+    # preprocessing graph again (seconds per stage).
     sample = data.sample_batch(4)
+    dataset = data.dataset(config.train.batch_size, 0)
     results = []
     for i, name in enumerate(stages):
         left = [s for s in stages[i:]]
@@ -175,7 +182,7 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
         slice_seconds = max(0.0, deadline - time.perf_counter()) * weight
         log(f"[demo] stage {name}: {slice_seconds:.0f} s slice (max {max_steps} steps)")
         result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose,
-                                 sample=sample)
+                                 sample=sample, dataset=dataset)
         log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s, {result['precision']} "
             f"(first step {result['first_step_seconds']:.1f} s, then {result['step_seconds']:.2f} s/step)")
         results.append(result)
