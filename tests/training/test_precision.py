@@ -89,4 +89,5 @@ def test_bf16_loss_curve_matches_float32(stage, policy_restored):
     fp32 = _g_total_curve(stage, "float32", 24)
     bf16 = _g_total_curve(stage, "mixed_bfloat16", 24)
     _assert_curves_match(fp32, bf16)
-    assert fp32[:8].mean() > fp32[-8:].mean() and bf16[:8].mean() > bf16[-8:].mean(), (fp32, bf16)
+    # The same direction over the run (a GAN stage's g_total may rise while its discriminator learns).
+    assert np.sign(fp32[:8].mean() - fp32[-8:].mean()) == np.sign(bf16[:8].mean() - bf16[-8:].mean()), (fp32, bf16)
