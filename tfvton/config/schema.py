@@ -220,7 +220,7 @@ class TrainConfig:
     steps: int = 10000  # per stage unless a stage overrides it
     stage_steps: Tuple[Tuple[str, int], ...] = ()
     strategy: str = "auto"  # auto | none | mirrored | multiworker
-    mixed_precision: str = "none"  # none | mixed_float16 | mixed_bfloat16
+    mixed_precision: str = "none"  # none (= float32) | mixed_float16 | mixed_bfloat16 | auto (tfvton.training.precision)
     jit_compile: bool = False
     checkpoint_every: int = 500
     keep_checkpoints: int = 3

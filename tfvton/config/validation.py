@@ -13,7 +13,8 @@ from typing import Dict, Tuple
 from tfvton.errors import ConfigError
 
 STRATEGIES = ("auto", "none", "mirrored", "multiworker")
-PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
+# `none` and `float32` are the same policy; `auto` is resolved per machine and stage (tfvton.training.precision).
+PRECISIONS = ("none", "float32", "mixed_float16", "mixed_bfloat16", "auto")
 DECAYS = ("none", "linear")
 
 # key -> smallest allowed integer. A 0 minimum means 0 is allowed and has a meaning (see schema.py).

@@ -94,7 +94,7 @@ class TimeProgress(keras.callbacks.Callback):
 
 
 def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_steps: int,
-                    min_steps: int = 2, verbose: int = 1) -> Dict[str, object]:
+                    min_steps: int = 2, verbose: int = 1, sample=None, dataset=None) -> Dict[str, object]:
     """Trains one stage for about `seconds` (building included) and exports it.
 
     Args:
@@ -106,8 +106,15 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
         max_steps: step cap.
         min_steps: steps run even when the slice is already used up by building and tracing.
         verbose: a progress bar over the time slice (1) or silent (0).
+        sample: the batch the trainer is built on (default: `data.sample_batch(4)`).
+        dataset: the training `tf.data.Dataset` from step 0 (default: `data.dataset(batch size)`).
+            Building a pipeline traces the whole preprocessing graph (seconds), so `train_all_for`
+            builds both once and hands them to every stage. Each `fit` starts a new iterator, which
+            draws the next seeded shuffle: a later stage sees another order than a fresh pipeline
+            would give it, the same one in every run.
     Returns:
-        dict: `stage`, `steps`, `seconds`, `build_seconds`, `first_step_seconds`
+        dict: `stage`, `steps`, `seconds`, `precision` (the Keras policy it trained under),
+        `build_seconds`, `first_step_seconds`
         (graph tracing included), `step_seconds` (median of the others), `losses` (last logs).
     """
     import tensorflow as tf
@@ -119,7 +126,8 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     stage = algorithm.STAGES[stage_name]
     run_dir = Path(run_dir)
     strategy = tf.distribute.get_strategy()
-    sample = data.sample_batch(4)
+    choice = runner.use_stage_precision(config, stage.name, verbose=0)
+    sample = data.sample_batch(4) if sample is None else sample
     trainer = runner.build_stage_trainer(config, stage, strategy, max_steps, sample, run_dir, verbose=0)
     build_seconds = time.perf_counter() - start
     log_dir = RunDir(run_dir).logs_dir(stage.name)
@@ -131,13 +139,14 @@ def train_stage_for(config, stage_name: str, run_dir, data, seconds: float, max_
     if verbose:
         callbacks.append(TimeProgress(stage.name, seconds, start))
     # No ImageGrids: tracing the trainer's `visuals` costs seconds per stage; the demo draws its own grids.
-    history = trainer.fit(data.dataset(config.train.batch_size, 0), epochs=-(-max_steps // every),
+    dataset = data.dataset(config.train.batch_size, 0) if dataset is None else dataset
+    history = trainer.fit(dataset, epochs=-(-max_steps // every),
                           steps_per_epoch=every, callbacks=callbacks, verbose=0)
     steps = int(trainer.step.numpy())
     runner.export_stage(trainer, stage, run_dir, steps)
     times = budget.step_times
     return {
-        "stage": stage.name, "steps": steps, "seconds": time.perf_counter() - start,
+        "stage": stage.name, "steps": steps, "seconds": time.perf_counter() - start, "precision": choice.policy,
         "build_seconds": build_seconds, "first_step_seconds": times[0] if times else float("nan"),
         "step_seconds": float(np.median(times[1:])) if len(times) > 1 else float("nan"),
         "losses": {k: float(v[-1]) for k, v in history.history.items() if v and not k.startswith("val_")},
@@ -152,19 +161,29 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
         one `train_stage_for` result per stage.
     """
     from tfvton.run_dir import RunDir
+    from tfvton.training import precision
 
     shares = dict(shares or DEFAULT_SHARES)
     run_dir = Path(run_dir)
     RunDir(run_dir).save_config(config)
+    choices = {name: precision.resolve(config.train.mixed_precision, name, ngf=config.model.ngf) for name in stages}
+    reasons = "; ".join(dict.fromkeys(choice.reason for choice in choices.values()))
+    log("[demo] precision: " + ", ".join(f"{name} {choice.policy}" for name, choice in choices.items())
+        + f" ({reasons})")
     deadline = time.perf_counter() + seconds
+    # One build batch and one training pipeline for every stage: each new pipeline traces the
+    # preprocessing graph again (seconds per stage).
+    sample = data.sample_batch(4)
+    dataset = data.dataset(config.train.batch_size, 0)
     results = []
     for i, name in enumerate(stages):
         left = [s for s in stages[i:]]
         weight = shares.get(name, 0.1) / sum(shares.get(s, 0.1) for s in left)
         slice_seconds = max(0.0, deadline - time.perf_counter()) * weight
         log(f"[demo] stage {name}: {slice_seconds:.0f} s slice (max {max_steps} steps)")
-        result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose)
-        log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s "
+        result = train_stage_for(config, name, run_dir, data, slice_seconds, max_steps, verbose=verbose,
+                                 sample=sample, dataset=dataset)
+        log(f"[demo] stage {name}: {result['steps']} steps in {result['seconds']:.0f} s, {result['precision']} "
             f"(first step {result['first_step_seconds']:.1f} s, then {result['step_seconds']:.2f} s/step)")
         results.append(result)
     return results

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from tfvton.networks import factory
 from tfvton.run_dir import RunDir
-from tfvton.training import algorithm, callbacks as cbs, custom_loop, strategy as strategy_lib
+from tfvton.training import algorithm, callbacks as cbs, custom_loop, precision, strategy as strategy_lib
 from tfvton.training.checkpoints import AtomicCheckpointManager
 from tfvton.training.schedules import build_optimizer
 from tfvton.training.stages import build_trainer
@@ -111,13 +111,25 @@ def build_stage_trainer(config, stage: algorithm.Stage, strategy, total_steps: i
                     print(f"[tfvton train] WARNING {stage.name}: no {stage.start_stage(name)!r} stage weights for "
                           f"{name}; it starts from its initializer", file=sys.stderr, flush=True)
         trainer = build_trainer(stage, networks, config, config.train.batch_size)
-        loss_scale = config.train.mixed_precision == "mixed_float16"
+        # The policy in force (set by the caller, e.g. `use_stage_precision`), not the config's request.
+        loss_scale = keras.config.dtype_policy().name == "mixed_float16"
         optimizers = {name: build_optimizer(config.optimizer, total_steps, f"{name}_adam", loss_scale,
                                             discriminator=name in factory.DISCRIMINATOR_NAMES, stage=stage.name)
                       for name in stage.trains}
         trainer.compile(optimizers, jit_compile=config.train.jit_compile)
         trainer.build_for_training(sample)
     return trainer
+
+
+def use_stage_precision(config, stage_name: str, verbose: int = 1) -> precision.PrecisionChoice:
+    """Sets the global dtype policy `train.mixed_precision` asks for `stage_name` and logs why.
+
+    Call before `build_stage_trainer` (networks take the policy in force when built).
+    """
+    choice = precision.resolve(config.train.mixed_precision, stage_name, ngf=config.model.ngf)
+    precision.apply(choice)
+    _log(f"{stage_name}: precision {choice.policy} ({choice.reason})", verbose)
+    return choice
 
 
 def train_stage(config, stage: algorithm.Stage, run_dir, data, strategy, init_from=None, verbose: int = 1,
@@ -198,7 +210,7 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
           loop: str = "auto", callbacks=()):
     """Runs `stage` (or every stage with `all`) in `run_dir`; returns one result dict per stage.
 
-    Sets op determinism (`train.deterministic`) and the precision policy, picks
+    Sets op determinism (`train.deterministic`) and each stage's precision policy, picks
     the strategy (`train.strategy`) unless one is given, and writes the resolved
     config into the run directory. Each stage seeds Python, NumPy, TensorFlow
     and Keras with `train.seed` before it builds its networks, so the same seed
@@ -207,12 +219,12 @@ def train(config, run_dir, data, stage: str = "all", strategy=None, init_from=No
     run_dir = RunDir(run_dir)
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
-    strategy_lib.set_precision(config.train.mixed_precision)
     if strategy is None:
         strategy = strategy_lib.select_strategy(config.train.strategy)
     if strategy_lib.is_chief(strategy):
         run_dir.save_config(config)
     results = []
     for each in algorithm.resolve_stages(stage):
+        use_stage_precision(config, each.name, verbose)
         results.append(train_stage(config, each, run_dir, data, strategy, init_from, verbose, loop, callbacks))
     return results

@@ -23,10 +23,10 @@ Launching two workers (one process per machine, or both on one host for a test):
 The strategy must be created before any other TensorFlow work in the process (the
 collective runtime of `MultiWorkerMirroredStrategy` is configured at creation).
 
-Mixed precision (`train.mixed_precision`: `none` | `mixed_float16` | `mixed_bfloat16`)
-sets the global Keras dtype policy before the networks are built; losses are
-computed in float32, and `mixed_float16` wraps every optimizer in a
-`LossScaleOptimizer`. `train.jit_compile` compiles the train step with XLA.
+Mixed precision (`train.mixed_precision`: `none` | `float32` | `mixed_float16` |
+`mixed_bfloat16` | `auto`, see `tfvton.training.precision`) sets the global Keras
+dtype policy before each stage's networks are built; losses are computed in
+float32, and `mixed_float16` wraps every optimizer in a `LossScaleOptimizer`. `train.jit_compile` compiles the train step with XLA.
 """
 from __future__ import annotations
 
@@ -138,19 +138,17 @@ def is_chief(strategy=None) -> bool:
     return True if spec is None else spec.is_chief
 
 
-def set_precision(policy: str = "none") -> str:
-    """Sets the global Keras dtype policy; call before building the networks.
+def set_precision(policy: str = "none", stage: Optional[str] = None, ngf: Optional[int] = None) -> str:
+    """Sets the global Keras dtype policy for `train.mixed_precision`; call before building the networks.
 
     Args:
-        policy: `none` (float32) | `mixed_float16` | `mixed_bfloat16`.
+        policy: a `train.mixed_precision` value (`none`/`float32`, `mixed_float16`,
+            `mixed_bfloat16`, or `auto`, resolved by `tfvton.training.precision.resolve`).
+        stage: the stage about to be built (`auto` may keep a stage in float32).
+        ngf: the generators' base width (`auto` keeps narrow networks in float32 on CPUs).
     Returns:
         The Keras policy name that is now global.
     """
-    import keras
+    from tfvton.training import precision
 
-    if policy not in PRECISIONS:
-        raise ValueError(
-            f"train.mixed_precision must be one of {PRECISIONS}. Received: train.mixed_precision={policy!r}")
-    name = "float32" if policy == "none" else policy
-    keras.mixed_precision.set_global_policy(name)
-    return name
+    return precision.apply(precision.resolve(policy, stage, ngf=ngf))
