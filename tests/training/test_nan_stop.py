@@ -40,7 +40,10 @@ def test_nan_stops_the_command_with_exit_code_3(tmp_path, monkeypatch, capsys):
         raise NonFiniteLossError("appearance", 17, "g_vgg", float("nan"))
 
     monkeypatch.setattr(runner, "train", fail)
-    monkeypatch.setattr("tfvton.training.inputs.MPVSource.from_config", lambda *a, **k: None)
+    from types import SimpleNamespace
+
+    # A data source that used every pair (the command reports skipped pairs before training).
+    monkeypatch.setattr("tfvton.training.inputs.MPVSource.from_config", lambda *a, **k: SimpleNamespace(skips=[]))
     from tfvton.cli import main
 
     code = main(["train", "--config", "smoke", "--data-root", str(tmp_path), "--run-dir", str(tmp_path / "run"),

@@ -200,6 +200,8 @@ def test_killed_save_leaves_the_last_good_checkpoint(tmp_path, monkeypatch):
         raise Killed()
 
     monkeypatch.setattr(checkpoints.os, "rename", die)
+    # A killed process runs no clean-up: the save's own removal of its scratch never happens.
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", lambda *a, **k: None)
     with pytest.raises(Killed):
         manager.save(2)
     monkeypatch.undo()
