@@ -15,11 +15,11 @@ wheel does not carry it (pass the folder's path instead).
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Dict, List, Union
 
 from tfvton.errors import ModelError
+from tfvton.checksums import sha256_of
 
 SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 CHECKSUM_FILE = "SHA256SUMS"
@@ -37,19 +37,11 @@ def shipped_model_names(root: Path = SHIPPED_MODELS_DIR) -> List[str]:
     return sorted(p.name for p in root.iterdir() if (p / CHECKSUM_FILE).is_file())
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_checksums(model_dir: Union[str, Path]) -> Path:
     """Writes `SHA256SUMS` over every file of `model_dir` (sorted, relative paths)."""
     model_dir = Path(model_dir)
     files = sorted(p for p in model_dir.rglob("*") if p.is_file() and p.name != CHECKSUM_FILE)
-    lines = [f"{_sha256(p)}  {p.relative_to(model_dir).as_posix()}" for p in files]
+    lines = [f"{sha256_of(p)}  {p.relative_to(model_dir).as_posix()}" for p in files]
     out = model_dir / CHECKSUM_FILE
     out.write_text("\n".join(lines) + "\n")
     return out
@@ -72,7 +64,7 @@ def verify_checksums(model_dir: Union[str, Path]) -> None:
         path = model_dir / name
         if not path.is_file():
             raise ModelError(f"{path}: missing from the shipped model (listed in {listing})")
-        actual = _sha256(path)
+        actual = sha256_of(path)
         if actual != expected:
             raise ModelError(f"{path}: SHA-256 {actual} does not match {expected} in {listing}; "
                              f"the file is damaged or was changed (restore it with `git checkout -- {path}`)")

@@ -42,6 +42,17 @@ def cloth(i: int) -> str:
     return f"P{i:02d}-A11@{i}=cloth_front"
 
 
+def single_tryon_argv(root, run, output) -> list:
+    """`tfvton tryon` on person 0 in person 1's pose wearing cloth 0, one `--output` file."""
+    return ["tryon", "--model", str(run), "--output", str(output), "--quiet",
+            "--person", str(root / "images" / f"{person(0)}.jpg"),
+            "--parsing", str(root / "parse_cihp" / f"{person(0)}.png"),
+            "--pose", str(root / "pose_coco" / f"{person(0)}_keypoints.json"),
+            "--target-pose", str(root / "pose_coco" / f"{person(1)}_keypoints.json"),
+            "--cloth", str(root / "cloth_image" / f"{cloth(0)}.jpg"),
+            "--cloth-mask", str(root / "cloth_mask" / f"{cloth(0)}_mask.png")]
+
+
 @pytest.fixture(scope="session")
 def pristine_root(tmp_path_factory):
     """4 persons at 64x64: data_pair.txt lines 1, 3 train and 2, 4 test; demo.txt 4 test lines."""

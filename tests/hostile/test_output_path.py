@@ -5,7 +5,7 @@ import os
 
 from PIL import Image
 
-from tests.hostile.conftest import cloth, person
+from tests.hostile.conftest import single_tryon_argv
 from tfvton.cli import main
 
 
@@ -16,13 +16,7 @@ def test_output_goes_straight_to_its_target(root, smoke_run_dir, tmp_path, monke
     target = tmp_path / "elsewhere" / "me.png"
     target.parent.mkdir()
     target.write_bytes(b"previous")  # replaced, not appended to
-    argv = ["tryon", "--model", str(smoke_run_dir), "--output", str(target), "--quiet",
-            "--person", str(root / "images" / f"{person(0)}.jpg"),
-            "--parsing", str(root / "parse_cihp" / f"{person(0)}.png"),
-            "--pose", str(root / "pose_coco" / f"{person(0)}_keypoints.json"),
-            "--target-pose", str(root / "pose_coco" / f"{person(1)}_keypoints.json"),
-            "--cloth", str(root / "cloth_image" / f"{cloth(0)}.jpg"),
-            "--cloth-mask", str(root / "cloth_mask" / f"{cloth(0)}_mask.png")]
+    argv = single_tryon_argv(root, smoke_run_dir, target)
     assert main(argv) == 0, capsys.readouterr().err
     with Image.open(target) as image:
         assert image.format == "PNG" and image.size == (64, 64)

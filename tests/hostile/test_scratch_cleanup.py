@@ -13,19 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import cloth, person
+from tests.hostile.conftest import single_tryon_argv
 from tfvton import atomic_file
 from tfvton.cli import main
-
-
-def _single(root, run, output):
-    return ["tryon", "--model", str(run), "--output", str(output), "--quiet",
-            "--person", str(root / "images" / f"{person(0)}.jpg"),
-            "--parsing", str(root / "parse_cihp" / f"{person(0)}.png"),
-            "--pose", str(root / "pose_coco" / f"{person(0)}_keypoints.json"),
-            "--target-pose", str(root / "pose_coco" / f"{person(1)}_keypoints.json"),
-            "--cloth", str(root / "cloth_image" / f"{cloth(0)}.jpg"),
-            "--cloth-mask", str(root / "cloth_mask" / f"{cloth(0)}_mask.png")]
 
 
 def _dead_pid() -> int:
@@ -50,7 +40,7 @@ def test_interrupted_single_tryon_leaves_nothing(root, smoke_run_dir, tmp_path, 
         monkeypatch.setattr(predictor.KerasPredictor, "predict", interrupted)
     else:
         monkeypatch.setattr(tryon, "write_png", _interrupt_mid_write)
-    assert main(_single(root, smoke_run_dir, out / "me.png")) == 130
+    assert main(single_tryon_argv(root, smoke_run_dir, out / "me.png")) == 130
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists() or list(out.iterdir()) == []
 
@@ -126,5 +116,5 @@ def test_stale_scratch_in_the_output_folder_is_removed_at_start(root, smoke_run_
     stale.write_bytes(b"killed mid-write")
     running = out / f".tmp-{os.getppid()}-other.png"  # a running process's write: left alone
     running.write_bytes(b"busy")
-    assert main(_single(root, smoke_run_dir, out / "me.png")) == 0, capsys.readouterr().err
+    assert main(single_tryon_argv(root, smoke_run_dir, out / "me.png")) == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == sorted(["me.png", running.name])

