@@ -24,9 +24,11 @@ _JPEG_EOI = b"\xff\xd9"
 _JPEG_SOS = 0xDA
 # Marker segments walked before the first scan; real files have a few dozen.
 _MAX_JPEG_SEGMENTS = 4096
-# The served inputs and their ranks, in the order `serving_default` takes them.
-ARRAY_RANKS = {"person_image": 4, "cloth_image": 4, "cloth_mask": 4, "person_parsing": 3,
-               "target_pose_keypoints": 3}
+# The served inputs' shapes after the batch axis, in the order `serving_default` takes them
+# (None: any size); each input's rank is 1 + len(tail).
+ARRAY_TAILS = {"person_image": (None, None, 3), "cloth_image": (None, None, 3), "cloth_mask": (None, None, 1),
+               "person_parsing": (None, None), "target_pose_keypoints": (NUM_KEYPOINTS, 3)}
+ARRAY_RANKS = {name: 1 + len(tail) for name, tail in ARRAY_TAILS.items()}
 
 
 def assert_that(condition, *message):
@@ -217,10 +219,8 @@ def validate_arrays(inputs: Dict[str, tf.Tensor], max_image_pixels: int) -> Dict
     """
     inputs = check_ranks(inputs)
     batch = tf.shape(inputs["person_image"], out_type=tf.int64)[0]
-    expected = {"person_image": (None, None, 3), "cloth_image": (None, None, 3), "cloth_mask": (None, None, 1),
-                "person_parsing": (None, None), "target_pose_keypoints": (NUM_KEYPOINTS, 3)}
     checks = []
-    for name, tail in expected.items():
+    for name, tail in ARRAY_TAILS.items():
         tensor = inputs[name]
         checks.append(assert_that(tail_equals(tensor, tail),
                                    f"{name} must have shape {_DESCRIBED[name]}, got shape", tf.shape(tensor)))
