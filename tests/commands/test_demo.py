@@ -43,3 +43,17 @@ def test_ablate_trains_and_tabulates_variants(tiny_synth, tmp_path, capsys):
     assert table["no_face_refinement"]["metrics"]["meta"]["model_output"] == "tryon"
     assert not (out / "no_face_refinement" / "weights" / "face").exists()  # the face stage never ran
     assert "| no_joint |" in (out / "ablation.md").read_text()
+
+
+def test_demo_stages_default_per_preset_and_validation():
+    from tfvton.demo.run import STAGES, demo_stages
+
+    # The small demo skips face and joint (docs/demo.md); smoke keeps all five to exercise them.
+    assert demo_stages("small", None, face_refinement=False) == ["gmm", "parsing", "appearance"]
+    assert demo_stages("smoke", None, face_refinement=True) == list(STAGES)
+    # 'all' asks for every stage; the face stage drops out without face refinement.
+    assert demo_stages("small", ["all"], face_refinement=False) == ["gmm", "parsing", "appearance", "joint"]
+    # A user's order does not matter: Algorithm 1's does.
+    assert demo_stages("small", ["appearance", "gmm"], face_refinement=True) == ["gmm", "appearance"]
+    with pytest.raises(ValueError, match="unknown demo stage"):
+        demo_stages("small", ["gmm", "warp"], face_refinement=True)

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--identities", type=positive_int, default=None,
                         help="SynthMPV identities (default per preset)")
     parser.add_argument("--max-steps", type=positive_int, default=5000, help="step cap per stage (default 5000)")
+    parser.add_argument("--stages", default=None, type=lambda text: [t for t in text.split(",") if t],
+                        help="comma-separated stages to train, or 'all' (default: gmm,parsing,appearance for "
+                             "the small preset, whose demo runs without face refinement; all five for smoke)")
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel / TFLite export")
     parser.add_argument("--no-shipped", action="store_true",
                         help="skip the comparison with the shipped reference model (models/synthmpv-small)")
@@ -72,7 +75,7 @@ def run(args) -> int:
     configure_threads(args.threads)
     summary = run_demo(args.out, minutes=args.minutes, mpv_root=mpv_root, preset=args.config,
                        overrides=args.overrides, identities=args.identities, export=not args.no_export,
-                       compare_shipped=not args.no_shipped,
+                       compare_shipped=not args.no_shipped, stages=args.stages,
                        seed=args.seed, max_steps=args.max_steps, verbose=0 if args.quiet else 1)
     print(_summary_table(summary))
     metrics = summary["metrics"]
