@@ -1,8 +1,9 @@
 """The demo's comparison with the shipped reference model (`models/synthmpv-small`).
 
-The 15-minute model is trained at the demo's size; the shipped model at its own (256x192).
-So the demo renders the same SynthMPV identities (same seed) at the shipped model's size and
-evaluates it on that test split, and draws its test-pair grid beside the demo model's.
+The 15-minute model is trained at the demo's size, the shipped model at the size its config
+records (128x96, like the `small` demo). The demo renders the same SynthMPV identities (same seed)
+at the shipped model's size, evaluates it on that test split, and draws its test-pair grid beside
+the demo model's.
 """
 from __future__ import annotations
 
