@@ -37,7 +37,7 @@ INTEGER_ACCURATE IDCT, bit-identical to PIL; always one 3-D frame, never an
 animation).
 
 Outputs (both signatures), always at the model size (H, W):
-    tryon_image     uint8   [B, H, W, 3]   the final (face-refined) try-on
+    tryon_image     uint8   [B, H, W, 3]   the final try-on (face-refined unless model.face_refinement is off)
     parsing_labels  uint8   [B, H, W]      argmax of the predicted parsing
 and with `include_intermediates` the float32 pipeline tensors `warped_cloth`,
 `coarse`, `composition_mask`, `tryon` (before the face refinement) and `final`

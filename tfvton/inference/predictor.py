@@ -19,7 +19,6 @@ from.
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
@@ -29,7 +28,6 @@ from tfvton.errors import ModelError
 from tfvton.run_dir import RunDir
 from tfvton.shipped_models import resolve_model_source, shipped_model_names
 
-logger = logging.getLogger(__name__)
 
 PathLike = Union[str, Path]
 
@@ -189,9 +187,6 @@ class SavedModelPredictor(Predictor):
         self.signature = self.module.signatures["serving_default"]
         outputs = set(self.signature.structured_outputs)
         self.has_intermediates = {"warped_cloth", "tryon", "final"} <= outputs
-        if not self.face_refinement and "tryon" not in outputs:
-            logger.warning("%s: the config turns face refinement off but the export has no `tryon` output; "
-                           "using the face-refined image", version_dir)
 
     def _call(self, raws) -> Dict[str, np.ndarray]:
         import tensorflow as tf

@@ -113,4 +113,5 @@ def build_pipeline(config, networks: Optional[Dict[str, keras.Model]] = None) ->
     if missing:
         networks.update(build_networks(config, missing))
     return TryOnPipeline(*(networks[name] for name in GENERATOR_NAMES), face_mode=config.model.face_mode,
-                         face_crop=config.model.face_crop, name="tryon_pipeline")
+                         face_crop=config.model.face_crop, face_refinement=config.model.face_refinement,
+                         name="tryon_pipeline")

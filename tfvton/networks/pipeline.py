@@ -24,7 +24,9 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
+from tfvton.data import transforms
 from tfvton.networks import forward
 
 # Inputs the pipeline reads, named as `tfvton.data.MPVDataset` names them.
@@ -49,6 +51,9 @@ class TryOnPipeline(keras.Model):
             or `crop` (it sees a `face_crop` square around each face;
             `tfvton.layers.FaceCrop`; config `model.face_mode`).
         face_crop: the crop side for `face_mode='crop'` (config `model.face_crop`).
+        face_refinement: run the face generator (config `model.face_refinement`);
+            false is the "w/o face refinement" model: `final` is `tryon` and the
+            face generator, which such a model never trained, is not run.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Call args:
@@ -73,7 +78,7 @@ class TryOnPipeline(keras.Model):
     """
 
     def __init__(self, gmm, parsing_generator, appearance_generator, face_generator, face_mode: str = "full",
-                 face_crop: int = 64, **kwargs):
+                 face_crop: int = 64, face_refinement: bool = True, **kwargs):
         super().__init__(**kwargs)
         # === Sub-networks ===
         self.gmm = gmm
@@ -82,6 +87,7 @@ class TryOnPipeline(keras.Model):
         self.face_generator = face_generator
         self.face_mode = face_mode
         self.face_crop = int(face_crop)
+        self.face_refinement = bool(face_refinement)
         self.face_refiner = forward.face_refiner(face_generator, face_mode, self.face_crop)
 
     def call(self, inputs, training=None):
@@ -92,9 +98,14 @@ class TryOnPipeline(keras.Model):
         # The steps live in `tfvton.networks.forward`, which the stage trainers call too.
         outputs = forward.render_tryon(inputs, self.gmm, self.parsing_generator, self.appearance_generator,
                                        training, training, training)
-        outputs.update(forward.refine_face(self.face_generator, inputs["source_image"], inputs["source_parse"],
-                                           outputs["tryon"], outputs["parsing_onehot"], training=training,
-                                           refiner=self.face_refiner))
+        if self.face_refinement:
+            outputs.update(forward.refine_face(self.face_generator, inputs["source_image"], inputs["source_parse"],
+                                               outputs["tryon"], outputs["parsing_onehot"], training=training,
+                                               refiner=self.face_refiner))
+        else:
+            outputs["face_mask"] = tf.cast(transforms.part_mask(outputs["parsing_onehot"], transforms.FACE_LABELS),
+                                           tf.float32)
+            outputs["final"] = outputs["tryon"]
         return {key: outputs[key] for key in OUTPUT_KEYS}
 
     # === Config ===
@@ -104,7 +115,8 @@ class TryOnPipeline(keras.Model):
             name: keras.saving.serialize_keras_object(getattr(self, name))
             for name in ("gmm", "parsing_generator", "appearance_generator", "face_generator")
         })
-        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop})
+        config.update({"face_mode": self.face_mode, "face_crop": self.face_crop,
+                       "face_refinement": self.face_refinement})
         return config
 
     @classmethod
