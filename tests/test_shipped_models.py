@@ -88,6 +88,7 @@ def test_the_shipped_model_tries_on_by_name(tmp_path):
 SHIPPED_FLOORS = {"parsing_miou": 0.45, "warped_cloth_iou": 0.50, "mask_ssim_over_source": 0.02,
                   "ssim_over_source": 0.12}
 
+
 @pytest.mark.skipif("synthmpv-small" not in shipped_model_names(), reason="no shipped synthmpv-small model")
 def test_the_shipped_model_tries_on_people_it_never_saw(tmp_path):
     # SynthMPV from another seed than its training data: the model must draw limbs (parsing mIoU) and

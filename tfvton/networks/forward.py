@@ -131,6 +131,11 @@ def face_refiner(face_generator, face_mode: str = "full", face_crop: int = 64) -
     return None
 
 
+def face_region(parse) -> tf.Tensor:
+    """float32 (B, H, W, 1) mask of the face labels (1, 2, 4, 13) of a one-hot parsing."""
+    return tf.cast(transforms.part_mask(parse, transforms.FACE_LABELS), tf.float32)
+
+
 def refine_face(face_generator, source_image, source_parse, image, face_parse, training: bool,
                 refiner: Optional[FaceCrop] = None):
     """Face refinement inside the face region of `face_parse`.
@@ -150,8 +155,8 @@ def refine_face(face_generator, source_image, source_parse, image, face_parse, t
         dict: `face_mask`, `source_face`, `image_face` (the face cut from `image`),
         `face` (generator output times the face mask), `final` = image - image_face + face.
     """
-    face_mask = tf.cast(transforms.part_mask(face_parse, transforms.FACE_LABELS), tf.float32)
-    source_face_mask = tf.cast(transforms.part_mask(source_parse, transforms.FACE_LABELS), tf.float32)
+    face_mask = face_region(face_parse)
+    source_face_mask = face_region(source_parse)
     source_face = tf.cast(source_image, tf.float32) * source_face_mask
     image = tf.cast(image, tf.float32)
     image_face = image * face_mask

@@ -24,9 +24,7 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
-from tfvton.data import transforms
 from tfvton.networks import forward
 
 # Inputs the pipeline reads, named as `tfvton.data.MPVDataset` names them.
@@ -103,8 +101,7 @@ class TryOnPipeline(keras.Model):
                                                outputs["tryon"], outputs["parsing_onehot"], training=training,
                                                refiner=self.face_refiner))
         else:
-            outputs["face_mask"] = tf.cast(transforms.part_mask(outputs["parsing_onehot"], transforms.FACE_LABELS),
-                                           tf.float32)
+            outputs["face_mask"] = forward.face_region(outputs["parsing_onehot"])
             outputs["final"] = outputs["tryon"]
         return {key: outputs[key] for key in OUTPUT_KEYS}
 
