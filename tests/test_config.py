@@ -55,6 +55,7 @@ def test_saved_config_reloads_identically(tmp_path):
     ("train.stage_steps=[[gmm, 0]]", "train.stage_steps must give each stage >= 1"),
     ("model.ngf=0", "model.ngf must be >= 1. Received: model.ngf=0"),
     ("model.dropout=1.0", "model.dropout must be in [0.0, 1.0). Received: model.dropout=1.0"),
+    ("model.gmm_downsamplings=0", "model.gmm_downsamplings must be 1..4. Received: model.gmm_downsamplings=0"),
     ("model.parsing_downsamplings=1", "model.parsing_downsamplings must be 0 (derived from the resolution) or >= 2"),
     ("optimizer.lr=0", "optimizer.lr must be a finite number > 0. Received: optimizer.lr=0.0"),
     ("optimizer.decay=cosine", "optimizer.decay must be one of none, linear. Received: optimizer.decay='cosine'"),

@@ -53,8 +53,26 @@ def test_shapes_at_other_sizes(height, width, flat):
 
 
 def test_too_small_input_is_an_error():
-    with pytest.raises(ValueError, match="at least 64"):
+    with pytest.raises(ValueError, match="too small for 6 stride-2 convs"):
         GMM(ngf=4, height=32, width=64)
+
+
+def test_fewer_downsamplings_keep_the_official_correlation_at_half_size():
+    # 128x96 with 3 stride-2 convs: 16x12 features, the official 256x192 correlation (192 channels).
+    gmm = GMM(ngf=4, height=128, width=96, downsamplings=3)
+    grid, theta = gmm(_inputs(0, 2, 128, 96), training=False)
+    assert tuple(grid.shape) == (2, 128, 96, 2) and tuple(theta.shape) == (2, 50)
+    assert gmm.get_layer("regression").get_layer("conv0").kernel.shape == (4, 4, 192, 512)
+    assert gmm.get_layer("regression_linear").kernel.shape == (768, 50)
+    assert extractor_widths(4, 3) == [4, 8, 16, 16, 16]
+    assert [layer.name for layer in gmm.get_layer("extraction_b").layers if layer.name.startswith("conv")] == [
+        f"conv{i}" for i in range(5)]
+    # The default stays the official module (four downsamplings: 8x6 features, 48 channels).
+    assert GMM(ngf=4, height=128, width=96).get_layer("regression").get_layer("conv0").kernel.shape[2] == 48
+    rebuilt = GMM.from_config(gmm.get_config())
+    assert rebuilt.downsamplings == 3
+    with pytest.raises(ValueError, match="downsamplings must be 1..4"):
+        GMM(ngf=4, height=128, width=96, downsamplings=5)
 
 
 def _torch_reference(torch, ngf, grid_size, corr_channels, flat):

@@ -51,6 +51,9 @@ class ModelConfig:
         ngf: generator base width (the official demo passes `ndf`=64 here).
         ndf: discriminator base width.
         gmm_ngf: base width of the GMM feature extractors (CP-VTON: 64).
+        gmm_downsamplings: stride-2 convs in each GMM feature extractor
+            (official: 4, a 16x12 correlation at 256x192; 3 keeps that
+            correlation size at 128x96).
         grid_size: thin-plate-spline control points per side (5).
         n_blocks: Tree-Blocks (or ResNet blocks) in the appearance/face generators.
         block: `tree` (the paper) or `resnet` (the SRB-VTON baseline).
@@ -92,6 +95,7 @@ class ModelConfig:
     ngf: int = 64
     ndf: int = 64
     gmm_ngf: int = 64
+    gmm_downsamplings: int = 4
     grid_size: int = 5
     n_blocks: int = 6
     block: str = "tree"
@@ -111,6 +115,9 @@ class ModelConfig:
     def __post_init__(self):
         if self.parsing_output not in ("tanh", "linear"):
             raise ValueError(f"model.parsing_output must be 'tanh' or 'linear', got {self.parsing_output!r}")
+        if not 1 <= self.gmm_downsamplings <= 4:
+            raise ValueError(f"model.gmm_downsamplings must be 1..4. "
+                             f"Received: model.gmm_downsamplings={self.gmm_downsamplings!r}")
         if self.gmm_init not in ("official", "identity"):
             raise ValueError(f"model.gmm_init must be 'official' or 'identity', got {self.gmm_init!r}")
         if self.face_mode not in ("full", "crop"):

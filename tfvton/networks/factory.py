@@ -72,7 +72,8 @@ def build_networks(config, names: Optional[Iterable[str]] = None) -> Dict[str, k
     makers = {
         "gmm": lambda: GMM(grid_size=m.grid_size, ngf=m.gmm_ngf, height=height, width=width,
                            agnostic_channels=AGNOSTIC_CHANNELS, cloth_channels=3,
-                           identity_init=m.gmm_init == "identity", name="gmm"),
+                           identity_init=m.gmm_init == "identity", downsamplings=m.gmm_downsamplings,
+                           name="gmm"),
         "parsing_generator": lambda: _build(
             ParsingUNet(output_channels=PARSE_CHANNELS, ngf=m.ngf, downsamplings=parsing_downsamplings(config),
                         dropout=m.dropout, output_activation=m.parsing_output, name="parsing_generator"),

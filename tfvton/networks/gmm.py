@@ -68,6 +68,8 @@ class GMM(keras.Model):
             + head image (3) + target pose (18) = 22.
         cloth_channels: channels of the cloth image (3).
         synchronized: use synchronized BatchNorm across replicas (multi-GPU training).
+        downsamplings: stride-2 convs per extractor (official: 4, 256x192 -> 16x12).
+            3 at 128x96 keeps the official 16x12 correlation (`model.gmm_downsamplings`).
         identity_init: start the last Linear at zero weights and bias, so theta = 0
             and the grid is the identity: training starts from the unwarped cloth
             (`model.gmm_init: identity`). False: PyTorch's default init (official).
@@ -96,10 +98,14 @@ class GMM(keras.Model):
         cloth_channels: int = 3,
         synchronized: bool = False,
         identity_init: bool = False,
+        downsamplings: int = EXTRACTOR_DOWNSAMPLINGS,
         **kwargs,
     ):
+        if not 1 <= downsamplings <= EXTRACTOR_DOWNSAMPLINGS:
+            raise ValueError(f"GMM: downsamplings must be 1..{EXTRACTOR_DOWNSAMPLINGS}. "
+                             f"Received: downsamplings={downsamplings}")
         feature_height, feature_width = height, width
-        for _ in range(EXTRACTOR_DOWNSAMPLINGS):
+        for _ in range(downsamplings):
             feature_height = _conv_out(feature_height, 4, 2, 1)
             feature_width = _conv_out(feature_width, 4, 2, 1)
         flat_height, flat_width = feature_height, feature_width
@@ -108,12 +114,13 @@ class GMM(keras.Model):
             flat_width = _conv_out(flat_width, 4, 2, 1)
         if flat_height < 1 or flat_width < 1:
             raise ValueError(
-                f"GMM: height and width must be at least 64 (6 stride-2 convs), got height={height}, width={width}"
+                f"GMM: height and width too small for {downsamplings + 2} stride-2 convs, "
+                f"got height={height}, width={width}"
             )
 
         # === Layers ===
-        extraction_a = _feature_extractor(agnostic_channels, ngf, synchronized, name="extraction_a")
-        extraction_b = _feature_extractor(cloth_channels, ngf, synchronized, name="extraction_b")
+        extraction_a = _feature_extractor(agnostic_channels, ngf, synchronized, downsamplings, name="extraction_a")
+        extraction_b = _feature_extractor(cloth_channels, ngf, synchronized, downsamplings, name="extraction_b")
         l2norm = FeatureL2Norm(name="l2norm")
         correlation = Correlation(name="correlation")
         regression = _regression(feature_height * feature_width, synchronized, name="regression")
@@ -151,6 +158,7 @@ class GMM(keras.Model):
         self.cloth_channels = cloth_channels
         self.synchronized = synchronized
         self.identity_init = identity_init
+        self.downsamplings = downsamplings
 
     def warp(self, cloth, grid, padding_mode: str = "border"):
         """Warps `cloth` (B, H, W, C) with a grid from this module (official inference: border padding)."""
@@ -168,6 +176,7 @@ class GMM(keras.Model):
             "cloth_channels": self.cloth_channels,
             "synchronized": self.synchronized,
             "identity_init": self.identity_init,
+            "downsamplings": self.downsamplings,
         }
 
     @classmethod
@@ -175,9 +184,9 @@ class GMM(keras.Model):
         return cls(**config)
 
 
-def extractor_widths(ngf: int) -> list[int]:
-    """Output widths of the extractor's six convs (official: 64, 128, 256, 512, 512, 512)."""
-    widths = [min(ngf * 2**i, EXTRACTOR_MAX_WIDTH) for i in range(EXTRACTOR_DOWNSAMPLINGS)]
+def extractor_widths(ngf: int, downsamplings: int = EXTRACTOR_DOWNSAMPLINGS) -> list[int]:
+    """Output widths of the extractor's convs (official: 64, 128, 256, 512, 512, 512)."""
+    widths = [min(ngf * 2**i, EXTRACTOR_MAX_WIDTH) for i in range(downsamplings)]
     return widths + [widths[-1], widths[-1]]
 
 
@@ -192,11 +201,13 @@ def _batch_norm(synchronized: bool, name: str, gamma_initializer="ones"):
     )
 
 
-def _feature_extractor(in_channels: int, ngf: int, synchronized: bool, name: str) -> keras.Sequential:
+def _feature_extractor(in_channels: int, ngf: int, synchronized: bool, downsamplings: int,
+                       name: str) -> keras.Sequential:
     layers = []
     fan_in = in_channels
-    for i, filters in enumerate(extractor_widths(ngf)):
-        down = i < EXTRACTOR_DOWNSAMPLINGS
+    widths = extractor_widths(ngf, downsamplings)
+    for i, filters in enumerate(widths):
+        down = i < downsamplings
         kernel = 4 if down else 3
         if down:
             # Explicit padding 1 + valid conv = PyTorch's Conv2d(k=4, s=2, p=1) for any size.
@@ -214,7 +225,7 @@ def _feature_extractor(in_channels: int, ngf: int, synchronized: bool, name: str
             )
         )
         layers.append(keras.layers.ReLU(name=f"relu{i}"))
-        if i < len(extractor_widths(ngf)) - 1:  # no norm after the last conv
+        if i < len(widths) - 1:  # no norm after the last conv
             # Official `init_weights`: BatchNorm gamma ~ N(1, 0.02) in the extractors only.
             layers.append(_batch_norm(synchronized, f"bn{i}", keras.initializers.RandomNormal(1.0, 0.02)))
         fan_in = filters
