@@ -57,3 +57,16 @@ def test_demo_stages_default_per_preset_and_validation():
     assert demo_stages("small", ["appearance", "gmm"], face_refinement=True) == ["gmm", "appearance"]
     with pytest.raises(ValueError, match="unknown demo stage"):
         demo_stages("small", ["gmm", "warp"], face_refinement=True)
+
+
+def test_post_training_reserve_follows_the_machine_speed():
+    from tfvton.demo.run import SHIPPED_ALLOWANCE_SECONDS, post_training_reserve
+
+    full = 900 * 0.16 + SHIPPED_ALLOWANCE_SECONDS
+    # A slow machine (36 GFLOP/s, where those phases took ~150 s) keeps the whole reserve.
+    assert post_training_reserve(900, 0.16, export=True, shipped=True, gflops=36) == pytest.approx(full)
+    # Twice the full-reserve rate: half of it; a very fast machine: the floor (40 %).
+    assert post_training_reserve(900, 0.16, True, True, gflops=120) == pytest.approx(full / 2)
+    assert post_training_reserve(900, 0.16, True, True, gflops=343) == pytest.approx(full * 0.4)
+    # Without export 60 % of the fraction; without the shipped model no allowance.
+    assert post_training_reserve(900, 0.16, False, False, gflops=36) == pytest.approx(900 * 0.16 * 0.6)

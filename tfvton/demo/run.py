@@ -37,11 +37,13 @@ STAGES = ("gmm", "parsing", "appearance", "face", "joint")
 # - no face refinement: see DEMO_STAGES.
 DEMO_OVERRIDES = {
     # At 128x96 three GMM downsamplings keep the official 16x12 correlation, and the GMM learns
-    # faster at 5e-4 (warped-cloth IoU after 3,000 steps: 0.584 with four at 1,000 steps, 0.715
-    # with three, 0.732 with three at 5e-4; docs/training.md).
+    # faster at 5e-4 (warped-cloth IoU: 0.584 with four, 0.664 with three after 1,000 steps; 0.715
+    # with three, 0.732 with three at 5e-4 after 3,000); at 5e-4 CP-VTON+'s grid regulariser helps
+    # too (0.700 vs 0.688 after 2,000 steps) and stops the swirled warps (docs/training.md).
     "small": ["data.height=128", "data.width=96", "model.dropout=0.0", "loss.vgg_layers=[block1_conv1]",
               "loss.vgg_layer_weights=[1.0]", "train.log_every=5", "model.face_refinement=false",
-              "model.gmm_downsamplings=3", "optimizer.stage_lr=[[parsing, 0.001], [gmm, 0.0005]]"],
+              "model.gmm_downsamplings=3", "optimizer.stage_lr=[[parsing, 0.001], [gmm, 0.0005]]",
+              "loss.gmm_smoothness=40"],
     "smoke": ["train.log_every=2"],
 }
 # Stages the demo trains (default: all five). In a 15-minute `small` demo the face and joint stages
@@ -52,10 +54,15 @@ DEMO_OVERRIDES = {
 DEMO_STAGES = {"small": ("gmm", "parsing", "appearance")}
 # Time kept for the shipped model's evaluation when it is present (`tfvton.demo.shipped`).
 SHIPPED_ALLOWANCE_SECONDS = 50.0
+# The reserve for everything after training scales with the machine: those phases took ~150 s on a
+# 36 GFLOP/s host (2048^2 fp32 matmul) and 46 s on a 343 GFLOP/s one. Below this rate the full
+# reserve is kept; above it, a proportionally smaller one, never under MIN_RESERVE_SCALE of it.
+FULL_RESERVE_GFLOPS = 60.0
+MIN_RESERVE_SCALE = 0.4
 # Identities of the generated dataset (3 poses each: 6 train or test pairs per identity).
 DEFAULT_IDENTITIES = {"small": 80, "smoke": 8}
 
-__all__ = ["run_demo", "STAGES", "DEMO_OVERRIDES", "DEMO_STAGES", "demo_stages"]
+__all__ = ["run_demo", "STAGES", "DEMO_OVERRIDES", "DEMO_STAGES", "demo_stages", "post_training_reserve"]
 
 
 def demo_stages(preset: str, requested: Optional[Sequence[str]], face_refinement: bool) -> List[str]:
@@ -78,6 +85,23 @@ def demo_stages(preset: str, requested: Optional[Sequence[str]], face_refinement
             raise ValueError(f"unknown demo stage(s) {unknown}; choose from {list(STAGES)} or 'all'")
         chosen = list(requested)
     return [s for s in STAGES if s in chosen and (s != "face" or face_refinement)]
+
+
+def post_training_reserve(budget_seconds: float, reserve_fraction: float, export: bool, shipped: bool,
+                          gflops: float) -> float:
+    """Seconds of the budget kept for evaluation, grids, the shipped model, export and the report.
+
+    Args:
+        budget_seconds: the demo's whole budget.
+        reserve_fraction: share of the budget kept on a slow machine (with export).
+        export: SavedModel/TFLite export runs (without it 60 % of the reserve is kept).
+        shipped: the shipped model is evaluated too (`SHIPPED_ALLOWANCE_SECONDS` more).
+        gflops: the machine's fp32 matmul rate (`tfvton.bench.probe.matmul_probe`).
+    """
+    reserve = budget_seconds * reserve_fraction * (1.0 if export else 0.6)
+    reserve += SHIPPED_ALLOWANCE_SECONDS if shipped else 0.0
+    scale = min(1.0, max(MIN_RESERVE_SCALE, FULL_RESERVE_GFLOPS / max(gflops, 1e-6)))
+    return reserve * scale
 
 
 class _Clock:
@@ -155,7 +179,8 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
         export: export SavedModel and TFLite.
         seed: dataset and training seed.
         max_steps: step cap per stage.
-        reserve_fraction: share of the budget kept for everything after training.
+        reserve_fraction: share of the budget kept for everything after training on a slow
+            machine (`post_training_reserve` scales it with the measured matmul rate).
         verbose: Keras progress bars during training.
         log: where progress lines go.
         compare_shipped: also evaluate the shipped reference model (`models/synthmpv-small`, when
@@ -190,13 +215,18 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
 
     run_dir = out / "run"
     data = MPVSource.from_config(str(data_dir), config)
-    reserve = budget * reserve_fraction if export else budget * reserve_fraction * 0.6
+    from tfvton.bench.probe import matmul_probe
+
+    shipped = False
     if compare_shipped:
         from tfvton.demo.shipped import SHIPPED_NAME
         from tfvton.shipped_models import shipped_model_names
 
         # Evaluating the shipped model took 40 s on a slow 2-core host; it runs inside the budget too.
-        reserve += SHIPPED_ALLOWANCE_SECONDS if SHIPPED_NAME in shipped_model_names() else 0.0
+        shipped = SHIPPED_NAME in shipped_model_names()
+    gflops = matmul_probe(runs=5, warmup=1).gflops
+    reserve = post_training_reserve(budget, reserve_fraction, export, shipped, gflops)
+    log(f"[demo] machine: {gflops:.0f} GFLOP/s (fp32 matmul); {reserve:.0f} s kept for evaluation and export")
     train_seconds = max(30.0, budget - clock.elapsed() - reserve)
     t = time.perf_counter()
     stages = demo_stages(preset, stages, config.model.face_refinement)
