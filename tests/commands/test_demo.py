@@ -70,3 +70,20 @@ def test_post_training_reserve_follows_the_machine_speed():
     assert post_training_reserve(900, 0.16, True, True, gflops=343) == pytest.approx(full * 0.4)
     # Without export 60 % of the fraction; without the shipped model no allowance.
     assert post_training_reserve(900, 0.16, False, False, gflops=36) == pytest.approx(900 * 0.16 * 0.6)
+
+
+def test_demo_test_identities_are_unseen_by_the_shipped_model():
+    # SynthMPV identity i depends only on (seed, i), and the test split is the last identities. The
+    # shipped model was trained on `tfvton synth --identities 200` (seed 0): identities 0-179. The demo's
+    # test persons must lie in 180-199, or the comparison would score it on its own training persons.
+    from tfvton.data.synth import DEFAULT_TEST_FRACTION, _split
+    from tfvton.demo.run import DEFAULT_IDENTITIES, TEST_IDENTITIES, demo_test_fraction
+
+    n_ids = DEFAULT_IDENTITIES["small"]
+    demo_split = _split(n_ids, demo_test_fraction(n_ids))
+    assert demo_split.count("test") == TEST_IDENTITIES
+    demo_test = {i for i, s in enumerate(demo_split) if s == "test"}
+    shipped_train = {i for i, s in enumerate(_split(200, DEFAULT_TEST_FRACTION)) if s == "train"}
+    assert demo_test and not demo_test & shipped_train
+    # Small datasets keep SynthMPV's 10 %.
+    assert demo_test_fraction(80) == DEFAULT_TEST_FRACTION and demo_test_fraction(8) == DEFAULT_TEST_FRACTION

@@ -18,7 +18,8 @@ __all__ = ["SHIPPED_NAME", "evaluate_shipped_model"]
 
 
 def evaluate_shipped_model(out: Path, identities: int, seed: int, log: Callable[[str], None],
-                           name: str = SHIPPED_NAME) -> Optional[Dict[str, object]]:
+                           name: str = SHIPPED_NAME, test_fraction: Optional[float] = None
+                           ) -> Optional[Dict[str, object]]:
     """Evaluates the shipped model on SynthMPV at its size; None when it is not shipped here.
 
     Args:
@@ -26,6 +27,7 @@ def evaluate_shipped_model(out: Path, identities: int, seed: int, log: Callable[
         identities: SynthMPV identities (the demo's, so the test persons are the same).
         seed: SynthMPV seed (the demo's).
         log: progress lines.
+        test_fraction: SynthMPV's held-out share (the demo's; None: SynthMPV's default).
     Returns:
         `{"name", "size", "metrics", "metrics_path", "grid", "seconds"}`.
     """
@@ -45,8 +47,9 @@ def evaluate_shipped_model(out: Path, identities: int, seed: int, log: Callable[
     config = read_source_config(name)
     height, width = config.data.height, config.data.width
     data_dir = out / "data" / f"synthmpv_{height}x{width}"
+    split = {} if test_fraction is None else {"test_fraction": test_fraction}
     generate(data_dir, identities=identities, poses_per_identity=3, size=(height, width), seed=seed,
-             workers=0, progress=False)
+             workers=0, progress=False, **split)
     predictor = load_predictor(name)
     test = MPVDataset.from_config(str(data_dir), None, "test", config.data, progress=False)
     rows = []
