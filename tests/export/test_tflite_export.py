@@ -126,5 +126,28 @@ def test_int8_exporter_choices(smoke):
         assert len(kernel["quantization_parameters"]["scales"]) == kernel["shape"][0] > 1, kernel["name"]
 
 
+def test_int8_can_keep_a_whole_network_float(smoke):
+    """`keep_float_networks=["gmm"]`: every GMM convolution and its Linear stay float, nothing else does."""
+    config, pipeline, fp32 = smoke
+    calibration = tflite.model_inputs_from_raw(tflite.representative_raw_inputs(config, count=2), config)
+    int8 = tflite.convert(pipeline, config, "int8", calibration, float_model=fp32, keep_float_networks=["gmm"])
+    floats = tflite.float_ops(int8)
+    gmm = pipeline.gmm if hasattr(pipeline, "gmm") else pipeline.get_layer("gmm")
+    gmm_convs = sum(1 for layer in gmm._flatten_layers() if layer.__class__.__name__ == "Conv2D")
+    assert gmm_convs >= 10
+    assert floats["CONV_2D"] == gmm_convs, (floats, gmm_convs)  # the generators' convolutions stay int8
+    assert floats["FULLY_CONNECTED"] >= 1, floats  # the TPS regression's Linear
+    names = tflite.network_tensor_names(fp32, ["gmm"])
+    assert names and all("gmm" in name for name in names)
+    assert not tflite.network_tensor_names(fp32, [])
+
+
+def test_export_refuses_an_unknown_float_network():
+    from tfvton.cli import main
+
+    assert main(["export", "--run-dir", "nowhere", "--out", "nowhere", "--version", "1", "--tflite", "int8",
+                 "--int8-float-networks", "gmm,warp"]) == 2
+
+
 def _op_names(model):
     return {op["op_name"] for op in tflite.interpreter(model)._get_ops_details()}

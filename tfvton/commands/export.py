@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the convolutions)")
     parser.add_argument("--int8-float-ops", default="", metavar="OPS",
                         help="int8: TFLite op names also kept in float, comma-separated (e.g. GATHER)")
+    parser.add_argument("--int8-float-networks", default="", metavar="NETWORKS",
+                        help="int8: sub-networks kept in float as a whole, comma-separated (e.g. gmm: its int8 "
+                             "TPS offsets moved the garment on a trained mobile model, docs/benchmarks.md)")
     add_threads_argument(parser, default=2, what="CPU threads for the export and the TFLite latency report")
     parser.add_argument("--max-image-bytes", type=positive_int, default=None,
                         help="largest encoded image predict_bytes accepts (default 4 MiB)")
@@ -60,8 +63,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "faster to serve, the weights live in saved_model.pb)")
 
 
+def _float_networks(text: str) -> list:
+    """`--int8-float-networks` -> network names, each one of the pipeline's generators."""
+    from tfvton.networks.factory import GENERATOR_NAMES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in GENERATOR_NAMES]
+    if unknown:
+        raise UsageError(f"--int8-float-networks: unknown network(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(GENERATOR_NAMES)}")
+    return names
+
+
 def run(args) -> int:
     variants = [v.strip() for v in args.tflite.split(",") if v.strip()]
+    float_networks = _float_networks(args.int8_float_networks)  # checked before the slow export
     from tfvton.export import tflite as tflite_lib
 
     unknown = [v for v in variants if v not in tflite_lib.VARIANTS]
@@ -107,7 +123,8 @@ def run(args) -> int:
     keep_float = [op.strip() for op in args.int8_float_ops.split(",") if op.strip()]
     paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
                                      not args.int8_quantize_warp, keep_float, log=print,
-                                     keep_norm_float=not args.int8_quantize_norm)
+                                     keep_norm_float=not args.int8_quantize_norm,
+                                     keep_float_networks=float_networks)
     models = dict(paths)
     if "fp32" not in models:  # the reference for the accuracy report
         models = {"fp32": tflite_lib.convert(pipeline, config, "fp32"), **models}

@@ -177,10 +177,25 @@ def warp_tensor_names(model) -> List[str]:
     return sorted({names[i] for op in selected.values() for i in op["outputs"] if i in names})
 
 
+def network_tensor_names(model, networks: Iterable[str]) -> List[str]:
+    """Tensors of a float model produced inside the named sub-networks (e.g. `gmm`): kept float in int8.
+
+    Keras scopes every op of a sub-network under `<pipeline>/<network>_<n>/`, and LiteRT keeps those
+    scopes in the tensor names.
+    """
+    networks = list(networks)
+    if not networks:
+        return []
+    runtime = interpreter(model, num_threads=1)
+    names = [t["name"] for t in runtime.get_tensor_details()]
+    return sorted(n for n in names if any(f"/{network}_" in n or f"/{network}/" in n for network in networks))
+
+
 def convert(pipeline, config, variant: str = "fp32",
             representative: Optional[Sequence[Mapping[str, np.ndarray]]] = None,
             keep_warp_float: bool = True, keep_float_ops: Iterable[str] = (),
-            float_model: Optional[bytes] = None, keep_norm_float: bool = True) -> bytes:
+            float_model: Optional[bytes] = None, keep_norm_float: bool = True,
+            keep_float_networks: Iterable[str] = ()) -> bytes:
     """Converts the pipeline core to a TFLite flatbuffer.
 
     Args:
@@ -199,6 +214,9 @@ def convert(pipeline, config, variant: str = "fp32",
         float_model: for `int8`, the fp32 conversion if already at hand (the
             warp's tensor names are read from it).
         keep_norm_float: for `int8`, leave instance norm in float (`INT8_FLOAT_OPS`).
+        keep_float_networks: for `int8`, sub-networks left in float as a whole (`gmm`: on a
+            trained `mobile` model the int8 GMM's TPS offsets moved the whole garment, warped
+            cloth 14.5 dB vs fp32; in float 50.7 dB, docs/benchmarks.md).
 
     Returns:
         The model bytes, with one signature `serving_default`.
@@ -217,8 +235,12 @@ def convert(pipeline, config, variant: str = "fp32",
             for example in examples:
                 yield {key: example[key] for key in MODEL_INPUT_KEYS}
 
+        keep_float_networks = list(keep_float_networks)
+        if keep_warp_float or keep_float_networks:
+            float_model = float_model or convert(pipeline, config, "fp32")
         if keep_warp_float:
-            keep_nodes = warp_tensor_names(float_model or convert(pipeline, config, "fp32"))
+            keep_nodes = warp_tensor_names(float_model)
+        keep_nodes = sorted(set(keep_nodes) | set(network_tensor_names(float_model, keep_float_networks)))
         keep_float_ops = sorted(set(keep_float_ops) | (set(INT8_FLOAT_OPS) if keep_norm_float else set()))
     return graph.convert_concrete(concrete, module, variant, dataset, keep_float_ops=keep_float_ops,
                                   keep_float_tensors=keep_nodes)
@@ -377,7 +399,7 @@ def format_table(table: Mapping[str, Mapping[str, object]]) -> str:
 def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARIANTS, name: str = "tfvton",
                   representative_raw: Optional[Mapping[str, np.ndarray]] = None, keep_warp_float: bool = True,
                   keep_float_ops: Iterable[str] = (), log: Callable[[str], None] = lambda _: None,
-                  keep_norm_float: bool = True) -> Dict[str, str]:
+                  keep_norm_float: bool = True, keep_float_networks: Iterable[str] = ()) -> Dict[str, str]:
     """Writes `out_dir/<name>_<variant>.tflite` for each variant.
 
     Args:
@@ -391,6 +413,7 @@ def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARI
         keep_warp_float: int8 keeps the warp in float (see `convert`).
         keep_float_ops: int8 op names also kept in float.
         keep_norm_float: int8 keeps instance norm in float (`INT8_FLOAT_OPS`).
+        keep_float_networks: int8 keeps these sub-networks in float (see `convert`).
         log: progress messages (the CLI passes `print`).
 
     Returns:
@@ -410,7 +433,7 @@ def export_tflite(pipeline, config, out_dir: str, variants: Iterable[str] = VARI
     for variant in sorted(variants, key=VARIANTS.index):  # fp32 first: int8 reads the warp from it
         start = time.perf_counter()
         model = convert(pipeline, config, variant, representative, keep_warp_float, keep_float_ops, float_model,
-                        keep_norm_float)
+                        keep_norm_float, keep_float_networks)
         if variant == "fp32":
             float_model = model
         path = os.path.join(out_dir, f"{name}_{variant}.tflite")
