@@ -67,7 +67,8 @@ MIN_RESERVE_SCALE = 0.4
 DEFAULT_IDENTITIES = {"small": 200, "smoke": 8}
 TEST_IDENTITIES = 8
 
-__all__ = ["run_demo", "STAGES", "DEMO_OVERRIDES", "DEMO_STAGES", "demo_stages", "post_training_reserve"]
+__all__ = ["run_demo", "STAGES", "DEMO_OVERRIDES", "DEMO_STAGES", "demo_stages", "demo_test_fraction",
+           "post_training_reserve"]
 
 
 def demo_stages(preset: str, requested: Optional[Sequence[str]], face_refinement: bool) -> List[str]:
@@ -231,15 +232,15 @@ def run_demo(out, minutes: float = 15.0, mpv_root=None, preset: str = "small", o
     data = MPVSource.from_config(str(data_dir), config)
     from tfvton.bench.probe import matmul_probe
 
-    shipped = False
+    has_shipped = False
     if compare_shipped:
         from tfvton.demo.shipped import SHIPPED_NAME
         from tfvton.shipped_models import shipped_model_names
 
         # Evaluating the shipped model took 40 s on a slow 2-core host; it runs inside the budget too.
-        shipped = SHIPPED_NAME in shipped_model_names()
+        has_shipped = SHIPPED_NAME in shipped_model_names()
     gflops = matmul_probe(runs=5, warmup=1).gflops
-    reserve = post_training_reserve(budget, reserve_fraction, export, shipped, gflops)
+    reserve = post_training_reserve(budget, reserve_fraction, export, has_shipped, gflops)
     log(f"[demo] machine: {gflops:.0f} GFLOP/s (fp32 matmul); {reserve:.0f} s kept for evaluation and export")
     train_seconds = max(30.0, budget - clock.elapsed() - reserve)
     t = time.perf_counter()
