@@ -22,7 +22,8 @@ import json
 import time
 from pathlib import Path
 
-from tfvton.commands.common import add_config_arguments, add_threads_argument, configure_threads, positive_int
+from tfvton.commands.common import (add_config_arguments, add_threads_argument, comma_list, configure_threads,
+                                    positive_int)
 from tfvton.errors import UsageError
 
 HELP = "Train and evaluate the paper's ablations (SRB-VTON, no attention loss, no face refinement, no joint)."
@@ -68,7 +69,7 @@ def _table(results) -> str:
 def run(args) -> int:
     from tfvton.config import load_config
 
-    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    names = comma_list(args.variants)
     unknown = [v for v in names if v not in VARIANTS]
     if unknown or not names:
         raise UsageError(f"--variants must list some of {', '.join(VARIANTS)}. Received: --variants {args.variants}")

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
+from typing import List, Optional
+
+
+def comma_list(text: str) -> List[str]:
+    """`"a, b,,c"` -> `["a", "b", "c"]`: a comma-separated flag value, items stripped, empties dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def int_at_least(minimum: int):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from tfvton.commands.common import add_threads_argument, configure_threads, positive_int
+from tfvton.commands.common import add_threads_argument, comma_list, configure_threads, positive_int
 from tfvton.errors import UsageError
 
 HELP = "Export SavedModel (TF-Serving) and TFLite models."
@@ -67,7 +67,7 @@ def _float_networks(text: str) -> list:
     """`--int8-float-networks` -> network names, each one of the pipeline's generators."""
     from tfvton.networks.factory import GENERATOR_NAMES
 
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = comma_list(text)
     unknown = [name for name in names if name not in GENERATOR_NAMES]
     if unknown:
         raise UsageError(f"--int8-float-networks: unknown network(s) {', '.join(unknown)}; "
@@ -76,7 +76,7 @@ def _float_networks(text: str) -> list:
 
 
 def run(args) -> int:
-    variants = [v.strip() for v in args.tflite.split(",") if v.strip()]
+    variants = comma_list(args.tflite)
     float_networks = _float_networks(args.int8_float_networks)  # checked before the slow export
     from tfvton.export import tflite as tflite_lib
 
@@ -85,7 +85,7 @@ def run(args) -> int:
         raise UsageError(f"--tflite must list variants among {', '.join(tflite_lib.VARIANTS)}. "
                          f"Received: --tflite {args.tflite} (unknown: {', '.join(unknown)})")
     try:
-        warmup_sizes = [int(v) for v in args.warmup_batch_sizes.split(",") if v.strip()]
+        warmup_sizes = [int(v) for v in comma_list(args.warmup_batch_sizes)]
     except ValueError:
         warmup_sizes = []
     if not warmup_sizes or min(warmup_sizes) <= 0:
@@ -120,7 +120,7 @@ def run(args) -> int:
         return 0
     raw = tflite_lib.representative_raw_inputs(config, args.representative_data, args.representative_count)
     out_dir = os.path.join(args.out, "tflite", str(args.version))
-    keep_float = [op.strip() for op in args.int8_float_ops.split(",") if op.strip()]
+    keep_float = comma_list(args.int8_float_ops)
     paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
                                      not args.int8_quantize_warp, keep_float, log=print,
                                      keep_norm_float=not args.int8_quantize_norm,

@@ -83,7 +83,13 @@ def mask_iou(a, b) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _batches(data_root, config, split: str = "test", batch_size: int = 8):
+def target_cloth_mask(batch) -> np.ndarray:
+    """(B, H, W) bool: the target parsing's cloth region (labels 5, 6, 7), what a warp is scored against."""
+    return transforms.part_mask(batch["target_parse"], transforms.CLOTH_LABELS).numpy()[..., 0] > 0.5
+
+
+def split_batches(data_root, config, split: str = "test", batch_size: int = 8):
+    """A split's pairs as preprocessed batches (the data config's size)."""
     from tfvton.data import MPVDataset
 
     pairs = MPVDataset.from_config(str(data_root), None, split, config.data, progress=False)
@@ -93,7 +99,7 @@ def _batches(data_root, config, split: str = "test", batch_size: int = 8):
 def evaluate_parsing(parsing_generator, data_root, config, split: str = "test") -> Dict[str, object]:
     """Parsing scores of a generator on a split's pairs (inference mode; see `parsing_scores`)."""
     confusion = np.zeros((transforms.NUM_LABELS,) * 2, np.int64)
-    for batch in _batches(data_root, config, split):
+    for batch in split_batches(data_root, config, split):
         predicted = tf.argmax(generate_parsing(parsing_generator, batch, training=False)["parsing"], axis=-1)
         confusion += confusion_matrix(predicted.numpy(), tf.argmax(batch["target_parse"], axis=-1).numpy())
     return parsing_scores(confusion)
@@ -102,11 +108,11 @@ def evaluate_parsing(parsing_generator, data_root, config, split: str = "test") 
 def evaluate_gmm(gmm, data_root, config, split: str = "test") -> Dict[str, float]:
     """Warped-cloth IoU on a split's pairs, and that of the unwarped cloth (the identity warp) for reference."""
     warped_masks, cloth_masks, targets = [], [], []
-    for batch in _batches(data_root, config, split):
+    for batch in split_batches(data_root, config, split):
         warped = warp_cloth(gmm, batch, training=False, padding_mode="border")["warped_cloth"]
         warped_masks.append(garment_pixels(warped).numpy())
         cloth_masks.append(garment_pixels(batch["cloth_image"]).numpy())
-        targets.append(transforms.part_mask(batch["target_parse"], transforms.CLOTH_LABELS).numpy()[..., 0] > 0.5)
+        targets.append(target_cloth_mask(batch))
     targets = np.concatenate(targets)
     return {"cloth_iou": mask_iou(np.concatenate(warped_masks), targets),
             "unwarped_cloth_iou": mask_iou(np.concatenate(cloth_masks), targets)}

@@ -16,13 +16,13 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-from tfvton.data import transforms
 from tfvton.layers.grid_sample import grid_sample
 from tfvton.layers.tps_grid import TpsGrid
-from tfvton.training.recipe_study import _batches, garment_pixels, mask_iou
+from tfvton.training.recipe_study import garment_pixels, mask_iou, split_batches, target_cloth_mask
 
 __all__ = ["fit_tps", "tps_ceiling"]
 
@@ -40,7 +40,7 @@ def fit_tps(cloth_mask, target_mask, grid_size: int = 5, steps: int = 600, learn
     tps = TpsGrid(grid_size, height, width)
     # tanh as the GMM's last layer: offsets stay in [-1, 1], theta = 0 is the identity grid.
     raw = tf.Variable(tf.zeros((cloth_mask.shape[0], 2 * grid_size * grid_size)))
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    optimizer = keras.optimizers.Adam(learning_rate)
 
     @tf.function
     def step():
@@ -59,11 +59,11 @@ def fit_tps(cloth_mask, target_mask, grid_size: int = 5, steps: int = 600, learn
 def tps_ceiling(data_root, config, split: str = "test", steps: int = 600) -> float:
     """IoU over `split` of the per-pair optimised TPS warps (see the module docstring)."""
     warped, targets = [], []
-    for batch in _batches(data_root, config, split):
+    for batch in split_batches(data_root, config, split):
         cloth = tf.cast(garment_pixels(batch["cloth_image"]), tf.float32)[..., None]
-        target = transforms.part_mask(batch["target_parse"], transforms.CLOTH_LABELS)[..., :1]
-        warped.append(fit_tps(cloth, target, config.model.grid_size, steps))
-        targets.append(target.numpy()[..., 0] > 0.5)
+        target = target_cloth_mask(batch)
+        warped.append(fit_tps(cloth, tf.constant(target[..., None], tf.float32), config.model.grid_size, steps))
+        targets.append(target)
     return mask_iou(np.concatenate(warped), np.concatenate(targets))
 
 
