@@ -13,8 +13,9 @@ def _mask(boxes, height=40, width=32):
     return mask
 
 
-def test_box_is_centred_on_the_mask_bounding_box():
-    # rows 10..15 (centre 13), columns 4..9 (centre 7): a 8x8 box starts at 13 - 4 = 9 and 7 - 4 = 3.
+def test_box_is_centred_on_the_mask_centroid():
+    # A rectangle's centroid is its centre: rows 10..15 (centre 13), columns 4..9 (centre 7): a 8x8 box
+    # starts at 13 - 4 = 9 and 7 - 4 = 3.
     offsets = np.asarray(box_offsets(_mask([(10, 4, 15, 9)]), 8, 8))
     np.testing.assert_array_equal(offsets, [[9, 3]])
 
@@ -34,8 +35,18 @@ def test_box_from_a_one_hot_parsing_face_mask():
     labels[0, 20:30, 5:25] = 5  # upper clothes: not a face label
     parse = np.eye(20, dtype=np.float32)[labels]
     face_mask = np.asarray(transforms.part_mask(parse, transforms.FACE_LABELS))
-    # face + hair: rows 3..11 (centre2 = 15), columns 10..19 (centre2 = 30); 12x12 box.
-    np.testing.assert_array_equal(np.asarray(box_offsets(face_mask, 12, 12)), [[(15 - 12) // 2, (30 - 12) // 2]])
+    # face (70 px: rows 5..11, columns 10..19) + hair (12 px: rows 3..4, columns 12..17): centroid row
+    # (560 + 42) / 82 + 0.5 = 7.84, column (1015 + 174) / 82 + 0.5 = 15.0; a 12x12 box starts at
+    # round(1.84) = 2 and round(9.0) = 9 (the bounding box's centre would give 1 and 9).
+    np.testing.assert_array_equal(np.asarray(box_offsets(face_mask, 12, 12)), [[2, 9]])
+
+
+def test_a_stray_pixel_far_away_does_not_move_the_box():
+    face = _mask([(4, 4, 15, 13)])  # 12 x 10 = 120 pixels, centre (10, 9)
+    stray = face.copy()
+    stray[0, 39, 31] = 1.0  # one flipped label in the far corner: a bounding box would jump by 12 rows
+    np.testing.assert_array_equal(np.asarray(box_offsets(face, 16, 16)), [[2, 1]])
+    np.testing.assert_array_equal(np.asarray(box_offsets(stray, 16, 16)), [[2, 1]])
 
 
 def test_crop_then_paste_round_trip():

@@ -14,7 +14,7 @@ from tfvton.metrics.image_metrics import to_uint8
 class _OraclePredictor:
     """Returns the target photo, the target parsing and the identity grid: a perfect try-on."""
 
-    source, kind, face_refinement, height, width = "<oracle>", "keras", True, 64, 64
+    source, kind, face_refinement, height, width, clip_warp_to_parsing = "<oracle>", "keras", True, 64, 64, False
 
     def run_model_inputs(self, batch):
         b, h, w = batch["target_parse"].shape[:3]

@@ -54,6 +54,15 @@ class ModelConfig:
         gmm_downsamplings: stride-2 convs in each GMM feature extractor
             (official: 4, a 16x12 correlation at 256x192; 3 keeps that
             correlation size at 128x96).
+        gmm_condition: what the GMM's person representation holds: `official`
+            (blurred source body shape, head, target pose: 22 channels; the
+            target's shape is not given) or `target_cloth` (those plus the target
+            parsing's cloth region, labels 5/6/7: the ground truth while the GMM
+            trains alone, the parsing network's arg-max in every later stage and
+            at inference). A different model from the official one.
+        clip_warp_to_parsing: cut the warped cloth to the predicted parsing's
+            cloth region (white outside) before the appearance generator sees
+            it, so no garment lands off the body. False: the official chaining.
         grid_size: thin-plate-spline control points per side (5).
         n_blocks: Tree-Blocks (or ResNet blocks) in the appearance/face generators.
         block: `tree` (the paper) or `resnet` (the SRB-VTON baseline).
@@ -96,6 +105,8 @@ class ModelConfig:
     ndf: int = 64
     gmm_ngf: int = 64
     gmm_downsamplings: int = 4
+    gmm_condition: str = "official"
+    clip_warp_to_parsing: bool = False
     grid_size: int = 5
     n_blocks: int = 6
     block: str = "tree"
@@ -118,6 +129,9 @@ class ModelConfig:
         if not 1 <= self.gmm_downsamplings <= 4:
             raise ValueError(f"model.gmm_downsamplings must be 1..4. "
                              f"Received: model.gmm_downsamplings={self.gmm_downsamplings!r}")
+        if self.gmm_condition not in ("official", "target_cloth"):
+            raise ValueError(f"model.gmm_condition must be 'official' or 'target_cloth'. "
+                             f"Received: model.gmm_condition={self.gmm_condition!r}")
         if self.gmm_init not in ("official", "identity"):
             raise ValueError(f"model.gmm_init must be 'official' or 'identity', got {self.gmm_init!r}")
         if self.face_mode not in ("full", "crop"):

@@ -69,6 +69,11 @@ class Predictor:
     def face_refinement(self) -> bool:
         return bool(getattr(self.config.model, "face_refinement", True))
 
+    @property
+    def clip_warp_to_parsing(self) -> bool:
+        """The model cuts its warped cloth to its predicted cloth region (`model.clip_warp_to_parsing`)."""
+        return bool(self.config.model.clip_warp_to_parsing)
+
     def preprocess(self, raws: Sequence[Mapping[str, np.ndarray]]) -> Dict[str, np.ndarray]:
         """Raw inputs -> the batched model tensors (the one preprocessing, eager)."""
         from tfvton.data import transforms

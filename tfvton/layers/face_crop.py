@@ -17,7 +17,7 @@ trained with the same crop (`model.face_mode: crop`).
 
 Its input is the face generator's own input, (B, H, W, 6) = [source face (3),
 try-on face (3)], both images times a face mask (zero outside). The face
-boxes come from the non-zero pixels of each half, so `FaceCrop(generator)`
+boxes (centred on each face's centroid) come from the non-zero pixels of each half, so `FaceCrop(generator)`
 drops in where the generator was (`TryOnPipeline(..., face_generator=
 FaceCrop(face_generator))`); explicit masks can be passed instead.
 """
@@ -38,8 +38,12 @@ def mask_from_image(image):
 
 
 def box_offsets(mask, crop_height: int, crop_width: int):
-    """Top-left corner (B, 2) int32 of a crop_height x crop_width box centred on each mask's bounding box.
+    """Top-left corner (B, 2) int32 of a crop_height x crop_width box centred on each mask's centroid.
 
+    The centroid, not the bounding box: a few stray mask pixels (arg-max flips of a
+    quantised parsing, say) move a bounding box by up to half the image but the
+    centroid by a fraction of a pixel, so the crop (and the pasted face) stays put.
+    Integer arithmetic throughout (exact, and never quantised in an int8 model).
     The box is clamped inside the image. An empty mask gives the centred box.
 
     Args:
@@ -53,15 +57,16 @@ def box_offsets(mask, crop_height: int, crop_width: int):
     if crop_height > height or crop_width > width:
         raise ValueError(f"box_offsets: the crop must fit in the image ({height}x{width}). "
                          f"Received: crop {crop_height}x{crop_width}")
-    inside = mask > 0.5
+    inside = tf.cast(mask > 0.5, tf.int32)
+    count = tf.reduce_sum(inside, axis=[1, 2])  # (B,)
     offsets = []
     for axis, size, crop in ((2, height, crop_height), (1, width, crop_width)):
-        occupied = tf.reduce_any(inside, axis=axis)  # (B, size): rows (axis 2 reduced) or columns
-        first = tf.argmax(tf.cast(occupied, tf.int32), axis=1, output_type=tf.int32)
-        last = size - 1 - tf.argmax(tf.cast(tf.reverse(occupied, [1]), tf.int32), axis=1, output_type=tf.int32)
-        centre2 = tf.where(tf.reduce_any(occupied, axis=1), first + last + 1, tf.fill(tf.shape(first), size))
-        # centre2 is twice the box centre (in pixel edges), so the start is centre - crop / 2.
-        start = (centre2 - crop) // 2
+        per_line = tf.reduce_sum(inside, axis=axis)  # (B, size): pixels per row (axis 2 summed) or column
+        total = tf.reduce_sum(per_line * tf.range(size, dtype=tf.int32)[None], axis=1)
+        # Pixel i spans [i, i + 1): centroid c = total / count + 1/2; start = round(c - crop / 2)
+        # = floor((2 * total + count * (2 - crop)) / (2 * count)).
+        start = tf.math.floordiv(2 * total + count * (2 - crop), tf.maximum(2 * count, 1))
+        start = tf.where(count > 0, start, tf.fill(tf.shape(start), (size - crop) // 2))
         offsets.append(tf.clip_by_value(start, 0, size - crop))
     return tf.stack(offsets, axis=1)
 

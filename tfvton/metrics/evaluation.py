@@ -173,6 +173,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
     start = time.perf_counter()
     model_seconds = 0.0
     real_features: List[np.ndarray] = []
+    clip_warp = predictor.clip_warp_to_parsing
     for first, batch, outputs, seconds in _batches(predictor, dataset, n, batch_size, skips):
         model_seconds += seconds
         real = to_uint8(batch["target_image"])
@@ -180,7 +181,7 @@ def evaluate_predictor(predictor, dataset, limit: Optional[int] = None, batch_si
         fakes = {"model": to_uint8(outputs["output"]), **baseline_images(batch)}
         for method in METHODS:
             accumulators[method].add(fakes[method], real, foreground, scorer)
-        for method, structure in structure_inputs(batch, outputs).items():
+        for method, structure in structure_inputs(batch, outputs, clip_warp).items():
             accumulators[method].structure.add(**structure)
         if scorer is not None:
             real_features.append(scorer.features(real.astype(np.float32) / 127.5 - 1.0))

@@ -69,7 +69,8 @@ class StructureAccumulator:
         return out
 
 
-def structure_inputs(batch: Mapping, outputs: Optional[Mapping] = None) -> Dict[str, Dict[str, np.ndarray]]:
+def structure_inputs(batch: Mapping, outputs: Optional[Mapping] = None,
+                     clip_warp_to_parsing: bool = False) -> Dict[str, Dict[str, np.ndarray]]:
     """What each method contributes to its `StructureAccumulator.add` for one batch.
 
     - `model`: the arg-max of the generated parsing; the cloth mask warped with
@@ -83,6 +84,9 @@ def structure_inputs(batch: Mapping, outputs: Optional[Mapping] = None) -> Dict[
             `cloth_mask` (B, H, W, 1) and `cloth_image` ([-1, 1]).
         outputs: the model's outputs (`parsing_labels` or `parsing`, `grid`,
             `warped_cloth`), or None for the baselines only.
+        clip_warp_to_parsing: the model cuts its warped cloth to its predicted
+            parsing's cloth region (`model.clip_warp_to_parsing`); the grid-warped
+            mask is cut the same way, so it is the garment the model passes on.
     Returns:
         dict method -> keyword arguments of `StructureAccumulator.add`.
     """
@@ -101,6 +105,8 @@ def structure_inputs(batch: Mapping, outputs: Optional[Mapping] = None) -> Dict[
             model["predicted_labels"] = _labels(outputs["parsing"])
         if "grid" in outputs:
             model["warped_mask"] = warp_mask(cloth_mask, outputs["grid"])
+            if clip_warp_to_parsing and "predicted_labels" in model:
+                model["warped_mask"] &= cloth_region(model["predicted_labels"])
         if "warped_cloth" in outputs:
             model["warped_image"] = to_uint8(outputs["warped_cloth"])
         methods["model"] = model
@@ -149,7 +155,7 @@ def evaluate_structure(pipeline, dataset, max_batches: Optional[int] = None, bat
             break
         batch = {key: np.asarray(value) for key, value in batch.items()}
         outputs = {key: np.asarray(value) for key, value in forward(batch).items()}
-        for method, kwargs in structure_inputs(batch, outputs).items():
+        for method, kwargs in structure_inputs(batch, outputs, pipeline.gmm.clip_to_parsing).items():
             accumulators[method].add(**kwargs)
         n += len(batch["target_parse"])
     if n == 0:

@@ -10,7 +10,7 @@ from typing import Dict, Iterable, Optional
 import keras
 
 from tfvton.data import transforms
-from tfvton.networks.gmm import GMM
+from tfvton.networks.gmm import GMM, OFFICIAL_AGNOSTIC_CHANNELS
 from tfvton.networks.parsing_unet import ParsingUNet, derive_unet_downsamplings
 from tfvton.networks.patch_discriminator import PatchDiscriminator
 from tfvton.networks.pipeline import TryOnPipeline
@@ -20,7 +20,6 @@ from tfvton.networks.tree_generator import TreeGenerator
 # Input channels of each network (official config.py: input_nc_*).
 POSE_CHANNELS = transforms.NUM_KEYPOINTS  # 18
 PARSE_CHANNELS = transforms.NUM_LABELS  # 20
-AGNOSTIC_CHANNELS = 1 + 3 + POSE_CHANNELS  # body shape, head image, target pose: 22
 PARSING_INPUT_CHANNELS = len(transforms.KEEP_LABELS) + POSE_CHANNELS + 1  # 17 + 18 + cloth mask: 36
 APPEARANCE_INPUT_CHANNELS = 3 + 3 + PARSE_CHANNELS  # image without cloth, warped cloth, parsing: 26
 APPEARANCE_OUTPUT_CHANNELS = 4  # render RGB + composition mask
@@ -38,6 +37,11 @@ def parsing_downsamplings(config) -> int:
     if config.model.parsing_downsamplings:
         return config.model.parsing_downsamplings
     return derive_unet_downsamplings(config.data.height, config.data.width)
+
+
+def gmm_agnostic_channels(config) -> int:
+    """GMM person-representation channels: 22 (official), 23 with the target cloth region."""
+    return OFFICIAL_AGNOSTIC_CHANNELS + (config.model.gmm_condition == "target_cloth")
 
 
 def _build(network, height: int, width: int, channels: int):
@@ -71,8 +75,9 @@ def build_networks(config, names: Optional[Iterable[str]] = None) -> Dict[str, k
     m, height, width = config.model, config.data.height, config.data.width
     makers = {
         "gmm": lambda: GMM(grid_size=m.grid_size, ngf=m.gmm_ngf, height=height, width=width,
-                           agnostic_channels=AGNOSTIC_CHANNELS, cloth_channels=3,
+                           agnostic_channels=gmm_agnostic_channels(config), cloth_channels=3,
                            identity_init=m.gmm_init == "identity", downsamplings=m.gmm_downsamplings,
+                           clip_to_parsing=m.clip_warp_to_parsing,
                            name="gmm"),
         "parsing_generator": lambda: _build(
             ParsingUNet(output_channels=PARSE_CHANNELS, ngf=m.ngf, downsamplings=parsing_downsamplings(config),

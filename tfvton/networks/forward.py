@@ -23,12 +23,31 @@ from tfvton.layers.face_crop import FaceCrop
 FACE_MODES = ("full", "crop")
 
 
-def gmm_agnostic(batch) -> tf.Tensor:
-    """Cloth-agnostic person for the GMM: body shape (1), head (3), target pose (18) = 22 channels."""
-    return tf.concat([batch["source_shape"], batch["source_head"], batch["target_pose"]], axis=-1)
+def gmm_agnostic(batch, target_cloth=None) -> tf.Tensor:
+    """Cloth-agnostic person for the GMM: body shape (1), head (3), target pose (18) = 22 channels.
+
+    With `target_cloth` ((B, H, W, 1) in {0, 1}), its [-1, 1] version is the 23rd
+    channel (`model.gmm_condition: target_cloth`).
+    """
+    parts = [batch["source_shape"], batch["source_head"], batch["target_pose"]]
+    if target_cloth is not None:
+        # [-1, 1] as the body shape channel beside it.
+        parts.append(tf.cast(target_cloth, parts[0].dtype) * 2.0 - 1.0)
+    return tf.concat(parts, axis=-1)
 
 
-def warp_cloth(gmm, batch, training: bool, padding_mode: str = "border") -> Dict[str, tf.Tensor]:
+def cloth_region(parsing_onehot) -> tf.Tensor:
+    """The cloth region (labels 5, 6, 7) of a one-hot parsing: (B, H, W, 1) in {0, 1}."""
+    return transforms.part_mask(parsing_onehot, transforms.CLOTH_LABELS)
+
+
+def clip_to_region(cloth_image, region) -> tf.Tensor:
+    """A cloth image on white cut to a region: the image inside, white (1.0) outside."""
+    region = tf.cast(region, cloth_image.dtype)
+    return cloth_image * region + (1.0 - region)
+
+
+def warp_cloth(gmm, batch, training: bool, padding_mode: str = "border", target_cloth=None) -> Dict[str, tf.Tensor]:
     """Runs the GMM and warps the in-shop cloth.
 
     Args:
@@ -37,11 +56,18 @@ def warp_cloth(gmm, batch, training: bool, padding_mode: str = "border") -> Dict
         training: GMM mode (batch norm statistics).
         padding_mode: `zeros` as the official GMM training forward (`F.grid_sample`
             default), `border` as its offline warping and inference.
+        target_cloth: the target's cloth region, (B, H, W, 1) in {0, 1}; required by
+            (and only given to) a GMM that conditions on it (`gmm.conditions_on_target_cloth`).
     Returns:
         dict: `grid`, `theta`, `warped_cloth`.
     """
-    cloth = batch["cloth_image"]
-    grid, theta = gmm((gmm_agnostic(batch), cloth), training=training)
+    cloth = tf.convert_to_tensor(batch["cloth_image"])
+    if gmm.conditions_on_target_cloth != (target_cloth is not None):
+        raise ValueError("warp_cloth: a GMM built with model.gmm_condition=target_cloth needs target_cloth, "
+                         "an official GMM takes none. Received: "
+                         f"conditions_on_target_cloth={gmm.conditions_on_target_cloth}, "
+                         f"target_cloth={'given' if target_cloth is not None else 'None'}")
+    grid, theta = gmm((gmm_agnostic(batch, target_cloth), cloth), training=training)
     warped = gmm.warp(cloth, tf.cast(grid, cloth.dtype), padding_mode=padding_mode)
     return {"grid": grid, "theta": theta, "warped_cloth": warped}
 
@@ -100,13 +126,21 @@ def render_tryon(batch, gmm, parsing_generator, appearance_generator, gmm_traini
     """Steps 1-3 chained: `warp_cloth` (border padding), `generate_parsing`, `render_appearance`.
 
     Each network has its own mode, so a stage can train some and run the others frozen.
+    A GMM conditioned on the target cloth gets the predicted parsing's cloth region
+    (arg-max), so every stage after the GMM's own trains on what inference gives it;
+    with `gmm.clip_to_parsing` the warped cloth is cut to that region (white outside).
 
     Returns:
         the three steps' dicts merged (`warped_cloth`, `parsing`, `parsing_onehot`,
         `coarse`, `composition_mask`, `tryon`, ...).
     """
-    outputs = warp_cloth(gmm, batch, training=gmm_training, padding_mode="border")
-    outputs.update(generate_parsing(parsing_generator, batch, training=parsing_training))
+    parsing = generate_parsing(parsing_generator, batch, training=parsing_training)
+    region = cloth_region(parsing["parsing_onehot"])
+    target_cloth = region if gmm.conditions_on_target_cloth else None
+    outputs = warp_cloth(gmm, batch, training=gmm_training, padding_mode="border", target_cloth=target_cloth)
+    if gmm.clip_to_parsing:
+        outputs["warped_cloth"] = clip_to_region(outputs["warped_cloth"], region)
+    outputs.update(parsing)
     outputs.update(render_appearance(appearance_generator, batch, outputs["warped_cloth"], outputs["parsing"],
                                      training=appearance_training))
     return outputs

@@ -10,6 +10,9 @@ from tfvton.layers.feature_l2_norm import FeatureL2Norm
 from tfvton.layers.grid_sample import grid_sample
 from tfvton.layers.tps_grid import TpsGrid
 
+# Body shape (1), head image (3), target pose (18): the official person representation.
+OFFICIAL_AGNOSTIC_CHANNELS = 22
+
 # Widths of the official regression convs (FeatureRegression): fixed, independent of ngf.
 REGRESSION_WIDTHS = (512, 256, 128, 64)
 # The official extractor has 4 stride-2 convs (256x192 -> 16x12) and caps widths at 512.
@@ -65,11 +68,16 @@ class GMM(keras.Model):
             multiples of 32 as everywhere in tfvton, sizes round down as PyTorch's do.
         width: input width (official: 192), same rules.
         agnostic_channels: channels of the person representation: body shape (1)
-            + head image (3) + target pose (18) = 22.
+            + head image (3) + target pose (18) = 22 (official); 23 adds the target
+            parsing's cloth region (`model.gmm_condition: target_cloth`).
         cloth_channels: channels of the cloth image (3).
         synchronized: use synchronized BatchNorm across replicas (multi-GPU training).
         downsamplings: stride-2 convs per extractor (official: 4, 256x192 -> 16x12).
             3 at 128x96 keeps the official 16x12 correlation (`model.gmm_downsamplings`).
+        clip_to_parsing: in the chained forward (`tfvton.networks.forward.render_tryon`),
+            cut the warped cloth to the predicted parsing's cloth region (white
+            outside), so no garment lands off the body (`model.clip_warp_to_parsing`).
+            Not used by the network itself nor while it trains alone.
         identity_init: start the last Linear at zero weights and bias, so theta = 0
             and the grid is the identity: training starts from the unwarped cloth
             (`model.gmm_init: identity`). False: PyTorch's default init (official).
@@ -99,6 +107,7 @@ class GMM(keras.Model):
         synchronized: bool = False,
         identity_init: bool = False,
         downsamplings: int = EXTRACTOR_DOWNSAMPLINGS,
+        clip_to_parsing: bool = False,
         **kwargs,
     ):
         if not 1 <= downsamplings <= EXTRACTOR_DOWNSAMPLINGS:
@@ -159,10 +168,16 @@ class GMM(keras.Model):
         self.synchronized = synchronized
         self.identity_init = identity_init
         self.downsamplings = downsamplings
+        self.clip_to_parsing = bool(clip_to_parsing)
 
     def warp(self, cloth, grid, padding_mode: str = "border"):
         """Warps `cloth` (B, H, W, C) with a grid from this module (official inference: border padding)."""
         return grid_sample(cloth, grid, padding_mode=padding_mode)
+
+    @property
+    def conditions_on_target_cloth(self) -> bool:
+        """True when the person representation carries the target parsing's cloth region (23rd channel)."""
+        return self.agnostic_channels == OFFICIAL_AGNOSTIC_CHANNELS + 1
 
     def get_config(self):
         return {
@@ -177,6 +192,7 @@ class GMM(keras.Model):
             "synchronized": self.synchronized,
             "identity_init": self.identity_init,
             "downsamplings": self.downsamplings,
+            "clip_to_parsing": self.clip_to_parsing,
         }
 
     @classmethod

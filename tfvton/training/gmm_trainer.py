@@ -17,7 +17,8 @@ class GMMTrainer(StageTrainer):
 
     Official (`generation_model.py`, train_mode `gmm`): agnostic = (body shape,
     head, target pose); `grid, theta = gmm(agnostic, cloth)`; the warp uses
-    `F.grid_sample`'s default zero padding; loss `L1(warped, im_c)` where `im_c`
+    `F.grid_sample`'s default zero padding (with `model.gmm_condition: target_cloth`
+    the ground-truth target cloth region is a 23rd agnostic channel); loss `L1(warped, im_c)` where `im_c`
     is the target's cloth region on white (`target_cloth` here). With
     `loss.gmm_smoothness` > 0, CP-VTON+'s grid-interval consistency on the grid
     is added (`tfvton.losses.grid_smoothness_loss`); with `loss.gmm_mask` > 0, the
@@ -43,7 +44,13 @@ class GMMTrainer(StageTrainer):
     def generate(self, batch, training: bool) -> Dict[str, tf.Tensor]:
         # The loss warps with zero padding (official `F.grid_sample` default); inference
         # and the later stages use border padding (official `warped_image`).
-        return forward.warp_cloth(self.gmm, batch, training=training, padding_mode="zeros")
+        return forward.warp_cloth(self.gmm, batch, training=training, padding_mode="zeros",
+                                  target_cloth=self._target_cloth(batch))
+
+    def _target_cloth(self, batch):
+        # Alone, the GMM learns from the ground-truth target region; the later stages
+        # (forward.render_tryon) give it the parsing network's prediction.
+        return batch["target_cloth_mask"] if self.gmm.conditions_on_target_cloth else None
 
     def tracked_terms(self):
         weights = {"g_smooth": self.loss_config.gmm_smoothness, "g_mask": self.loss_config.gmm_mask}
@@ -64,7 +71,8 @@ class GMMTrainer(StageTrainer):
         return terms
 
     def visuals(self, batch):
-        outputs = forward.warp_cloth(self.gmm, batch, training=False, padding_mode="border")
+        outputs = forward.warp_cloth(self.gmm, batch, training=False, padding_mode="border",
+                                     target_cloth=self._target_cloth(batch))
         return {"source": batch["source_image"], "cloth": batch["cloth_image"],
                 "warped_cloth": outputs["warped_cloth"], "target_cloth": batch["target_cloth"],
                 "target": batch["target_image"]}

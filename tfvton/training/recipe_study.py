@@ -35,7 +35,7 @@ import tensorflow as tf
 
 from tfvton.data import transforms
 from tfvton.networks import factory
-from tfvton.networks.forward import generate_parsing, warp_cloth
+from tfvton.networks.forward import cloth_region, generate_parsing, warp_cloth
 from tfvton.run_dir import RunDir
 from tfvton.training import algorithm
 
@@ -105,11 +105,19 @@ def evaluate_parsing(parsing_generator, data_root, config, split: str = "test") 
     return parsing_scores(confusion)
 
 
-def evaluate_gmm(gmm, data_root, config, split: str = "test") -> Dict[str, float]:
-    """Warped-cloth IoU on a split's pairs, and that of the unwarped cloth (the identity warp) for reference."""
+def evaluate_gmm(gmm, data_root, config, split: str = "test", parsing_generator=None) -> Dict[str, float]:
+    """Warped-cloth IoU on a split's pairs, and that of the unwarped cloth (the identity warp) for reference.
+
+    A GMM conditioned on the target cloth (`model.gmm_condition: target_cloth`) is given the
+    ground-truth region, or with `parsing_generator` the predicted one (as at inference).
+    """
     warped_masks, cloth_masks, targets = [], [], []
     for batch in split_batches(data_root, config, split):
-        warped = warp_cloth(gmm, batch, training=False, padding_mode="border")["warped_cloth"]
+        target_cloth = None
+        if gmm.conditions_on_target_cloth:
+            target_cloth = (batch["target_cloth_mask"] if parsing_generator is None else cloth_region(
+                generate_parsing(parsing_generator, batch, training=False)["parsing_onehot"]))
+        warped = warp_cloth(gmm, batch, training=False, padding_mode="border", target_cloth=target_cloth)["warped_cloth"]
         warped_masks.append(garment_pixels(warped).numpy())
         cloth_masks.append(garment_pixels(batch["cloth_image"]).numpy())
         targets.append(target_cloth_mask(batch))
@@ -119,7 +127,7 @@ def evaluate_gmm(gmm, data_root, config, split: str = "test") -> Dict[str, float
 
 
 def evaluate_appearance(run_dir, data_root, config) -> Dict[str, float]:
-    """SSIM / mask-SSIM of the try-on and of the source baseline on the test split."""
+    """SSIM / mask-SSIM of the try-on and of the source baseline, warped-cloth IoU and parsing mIoU, on the test split."""
     from tfvton.data import MPVDataset
     from tfvton.inference.predictor import KerasPredictor
     from tfvton.metrics.evaluation import evaluate_predictor
@@ -127,9 +135,12 @@ def evaluate_appearance(run_dir, data_root, config) -> Dict[str, float]:
     predictor = KerasPredictor.from_run_dir(run_dir)
     test = MPVDataset.from_config(str(data_root), None, "test", config.data, progress=False)
     result = evaluate_predictor(predictor, test, progress=False)
-    return {"ssim": result["model"]["ssim"], "mask_ssim": result["model"]["mask_ssim"],
+    model = result["model"]
+    return {"ssim": model["ssim"], "mask_ssim": model["mask_ssim"],
             "source_ssim": result["baseline_source"]["ssim"],
-            "source_mask_ssim": result["baseline_source"]["mask_ssim"]}
+            "source_mask_ssim": result["baseline_source"]["mask_ssim"],
+            # The frozen GMM and parsing as the try-on uses them (a clipping model's garment is clipped).
+            "cloth_iou": model.get("warped_cloth_iou"), "parsing_miou": model.get("parsing_miou")}
 
 
 def _load_exported(config, run_dir, stage: str, network: str):
@@ -185,7 +196,13 @@ def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=Non
         result.update(evaluate_parsing(_load_exported(config, run_dir, stage, "parsing_generator"), data_root, config,
                                        split))
     elif stage == "gmm":
-        result.update(evaluate_gmm(_load_exported(config, run_dir, stage, "gmm"), data_root, config, split))
+        gmm = _load_exported(config, run_dir, stage, "gmm")
+        result.update(evaluate_gmm(gmm, data_root, config, split))
+        if gmm.conditions_on_target_cloth and start_from is not None:
+            # Above: given the true target region; here: the region a trained parsing network predicts.
+            result["cloth_iou_true_target"] = result["cloth_iou"]
+            parsing_generator = _load_exported(config, start_from, "parsing", "parsing_generator")
+            result["cloth_iou"] = evaluate_gmm(gmm, data_root, config, split, parsing_generator)["cloth_iou"]
     elif stage == "appearance":
         run = RunDir(run_dir)
         for network in ("gmm", "parsing_generator", "appearance_generator"):
@@ -213,11 +230,15 @@ def format_table(stage: str, results: Mapping[str, Mapping[str, object]]) -> str
         row = lambda r: f"{r['miou']:.3f} | {r['min_class_iou']:.3f} | {r['pixel_accuracy']:.3f}"
     elif stage == "gmm":
         head = "| lever | overrides | warped-cloth IoU | unwarped IoU | steps | s | steps/s |"
-        row = lambda r: f"{r['cloth_iou']:.3f} | {r['unwarped_cloth_iou']:.3f}"
+        row = lambda r: (f"{r['cloth_iou']:.3f}" + (f" (true target region: {r['cloth_iou_true_target']:.3f})"
+                                                     if "cloth_iou_true_target" in r else "")
+                         + f" | {r['unwarped_cloth_iou']:.3f}")
     else:
-        head = "| lever | overrides | SSIM | mask-SSIM | source SSIM | source mask-SSIM | steps | s | steps/s |"
+        head = ("| lever | overrides | SSIM | mask-SSIM | source SSIM | source mask-SSIM | cloth IoU | steps | s "
+                "| steps/s |")
         row = lambda r: (f"{r['ssim']:.3f} | {r['mask_ssim']:.3f} | {r['source_ssim']:.3f} | "
-                         f"{r['source_mask_ssim']:.3f}")
+                         f"{r['source_mask_ssim']:.3f} | " + ("-" if r.get("cloth_iou") is None
+                                                               else f"{r['cloth_iou']:.3f}"))
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, r in results.items():
         lines.append(f"| {name} | {', '.join(r['overrides']) or '-'} | {row(r)} | {r['steps']} | {r['seconds']:.0f} | "
