@@ -154,3 +154,28 @@ def test_roundtrips(tmp_path):
     layer = FaceCrop(generator, crop_size=20)
     reloaded = run_layer_roundtrips(layer, _face_input(4)[:, :, :40], tmp_path)
     assert reloaded.layers[0].crop_size == 20
+
+
+def test_the_box_converts_to_tflite_builtins_and_agrees():
+    # Integer ops only (SUM, MUL, FLOOR_DIV, SELECT): exact in LiteRT, and left alone by int8 quantisation.
+    import tensorflow as tf
+
+    from tfvton.export.tflite import interpreter
+
+    @tf.function(input_signature=[tf.TensorSpec((2, 40, 32, 1), tf.float32)])
+    def boxes(mask):
+        return box_offsets(mask, 16, 12)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([boxes.get_concrete_function()], boxes)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    runner = interpreter(converter.convert())
+    runner.allocate_tensors()
+    masks = np.concatenate([_mask([(3, 5, 20, 17)]), np.zeros((1, 40, 32, 1), np.float32)])
+    masks[0, 39, 31] = 1.0  # a stray pixel: the centroid moves 0.1 rows, 0.1 columns
+    runner.set_tensor(runner.get_input_details()[0]["index"], masks)
+    runner.invoke()
+    got = runner.get_tensor(runner.get_output_details()[0]["index"])
+    # Rows 3..20 and columns 5..17 (centre 12, 11.5) plus the stray: starts round(4.12) = 4 and
+    # round(5.59) = 6; the empty mask: the centred box (12, 10).
+    np.testing.assert_array_equal(got, [[4, 6], [12, 10]])
+    np.testing.assert_array_equal(got, np.asarray(box_offsets(masks, 16, 12)))

@@ -43,7 +43,7 @@ from tfvton.training import algorithm
 RECIPE_FIELDS = (("model", "parsing_output"), ("model", "gmm_init"), ("loss", "parsing_ce"), ("loss", "parsing"),
                  ("loss", "parsing_gan"), ("loss", "gan_warmup"), ("loss", "real_label"), ("loss", "gmm_smoothness"),
                  ("loss", "gmm_mask"), ("optimizer", "lr"), ("optimizer", "stage_lr"),
-                 ("optimizer", "d_lr_scale"))
+                 ("optimizer", "d_lr_scale"), ("model", "clip_warp_to_parsing"))
 STAGE_METRICS = {"parsing": "miou", "gmm": "cloth_iou", "appearance": "mask_ssim"}
 # A warped-cloth pixel is garment when some channel is darker than this (8-bit 245 in [-1, 1]):
 # SynthMPV's in-shop cloth lies on pure white, and border padding keeps the white.
@@ -108,22 +108,33 @@ def evaluate_parsing(parsing_generator, data_root, config, split: str = "test") 
 def evaluate_gmm(gmm, data_root, config, split: str = "test", parsing_generator=None) -> Dict[str, float]:
     """Warped-cloth IoU on a split's pairs, and that of the unwarped cloth (the identity warp) for reference.
 
-    A GMM conditioned on the target cloth (`model.gmm_condition: target_cloth`) is given the
-    ground-truth region, or with `parsing_generator` the predicted one (as at inference).
+    With `parsing_generator` (a trained parsing network), also `cloth_iou_clipped` (the warp cut to
+    the predicted cloth region, as `model.clip_warp_to_parsing` does) and `region_iou` (that region
+    itself, the cut's ceiling). A GMM conditioned on the target cloth (`model.gmm_condition:
+    target_cloth`) is given the predicted region then (as at inference), else the ground truth.
     """
-    warped_masks, cloth_masks, targets = [], [], []
+    warped_masks, clipped_masks, regions, cloth_masks, targets = [], [], [], [], []
     for batch in split_batches(data_root, config, split):
+        region = None
+        if parsing_generator is not None:
+            region = cloth_region(generate_parsing(parsing_generator, batch, training=False)["parsing_onehot"])
         target_cloth = None
         if gmm.conditions_on_target_cloth:
-            target_cloth = (batch["target_cloth_mask"] if parsing_generator is None else cloth_region(
-                generate_parsing(parsing_generator, batch, training=False)["parsing_onehot"]))
+            target_cloth = batch["target_cloth_mask"] if region is None else region
         warped = warp_cloth(gmm, batch, training=False, padding_mode="border", target_cloth=target_cloth)["warped_cloth"]
         warped_masks.append(garment_pixels(warped).numpy())
+        if region is not None:
+            regions.append(region.numpy()[..., 0] > 0.5)
+            clipped_masks.append(warped_masks[-1] & regions[-1])
         cloth_masks.append(garment_pixels(batch["cloth_image"]).numpy())
         targets.append(target_cloth_mask(batch))
     targets = np.concatenate(targets)
-    return {"cloth_iou": mask_iou(np.concatenate(warped_masks), targets),
-            "unwarped_cloth_iou": mask_iou(np.concatenate(cloth_masks), targets)}
+    result = {"cloth_iou": mask_iou(np.concatenate(warped_masks), targets),
+              "unwarped_cloth_iou": mask_iou(np.concatenate(cloth_masks), targets)}
+    if regions:
+        result.update(cloth_iou_clipped=mask_iou(np.concatenate(clipped_masks), targets),
+                      region_iou=mask_iou(np.concatenate(regions), targets))
+    return result
 
 
 def evaluate_appearance(run_dir, data_root, config) -> Dict[str, float]:
@@ -197,12 +208,13 @@ def run_lever(config, stage: str, data_root, steps: int, run_dir, start_from=Non
                                        split))
     elif stage == "gmm":
         gmm = _load_exported(config, run_dir, stage, "gmm")
-        result.update(evaluate_gmm(gmm, data_root, config, split))
-        if gmm.conditions_on_target_cloth and start_from is not None:
-            # Above: given the true target region; here: the region a trained parsing network predicts.
-            result["cloth_iou_true_target"] = result["cloth_iou"]
+        parsing_generator = None
+        if start_from is not None and (Path(start_from) / "weights" / "parsing").is_dir():
             parsing_generator = _load_exported(config, start_from, "parsing", "parsing_generator")
-            result["cloth_iou"] = evaluate_gmm(gmm, data_root, config, split, parsing_generator)["cloth_iou"]
+        result.update(evaluate_gmm(gmm, data_root, config, split, parsing_generator))
+        if gmm.conditions_on_target_cloth and parsing_generator is not None:
+            # Above: given the region a trained parsing network predicts; here: the true one.
+            result["cloth_iou_true_target"] = evaluate_gmm(gmm, data_root, config, split)["cloth_iou"]
     elif stage == "appearance":
         run = RunDir(run_dir)
         for network in ("gmm", "parsing_generator", "appearance_generator"):
@@ -229,9 +241,11 @@ def format_table(stage: str, results: Mapping[str, Mapping[str, object]]) -> str
         head = "| lever | overrides | mIoU | min class IoU | pixel acc. | steps | s | steps/s |"
         row = lambda r: f"{r['miou']:.3f} | {r['min_class_iou']:.3f} | {r['pixel_accuracy']:.3f}"
     elif stage == "gmm":
-        head = "| lever | overrides | warped-cloth IoU | unwarped IoU | steps | s | steps/s |"
+        head = "| lever | overrides | warped-cloth IoU | cut to the predicted region | unwarped IoU | steps | s | steps/s |"
         row = lambda r: (f"{r['cloth_iou']:.3f}" + (f" (true target region: {r['cloth_iou_true_target']:.3f})"
                                                      if "cloth_iou_true_target" in r else "")
+                         + (f" | {r['cloth_iou_clipped']:.3f} (region {r['region_iou']:.3f})"
+                            if "cloth_iou_clipped" in r else " | -")
                          + f" | {r['unwarped_cloth_iou']:.3f}")
     else:
         head = ("| lever | overrides | SSIM | mask-SSIM | source SSIM | source mask-SSIM | cloth IoU | steps | s "
