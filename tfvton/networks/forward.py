@@ -123,7 +123,7 @@ def render_appearance(appearance_generator, batch, warped_cloth, parsing, traini
 
 def render_tryon(batch, gmm, parsing_generator, appearance_generator, gmm_training=False,
                  parsing_training=False, appearance_training=False) -> Dict[str, tf.Tensor]:
-    """Steps 1-3 chained: `warp_cloth` (border padding), `generate_parsing`, `render_appearance`.
+    """Steps 1-3 chained: `generate_parsing`, `warp_cloth` (border padding), `render_appearance`.
 
     Each network has its own mode, so a stage can train some and run the others frozen.
     A GMM conditioned on the target cloth gets the predicted parsing's cloth region
@@ -135,7 +135,9 @@ def render_tryon(batch, gmm, parsing_generator, appearance_generator, gmm_traini
         `coarse`, `composition_mask`, `tryon`, ...).
     """
     parsing = generate_parsing(parsing_generator, batch, training=parsing_training)
-    region = cloth_region(parsing["parsing_onehot"])
+    region = None
+    if gmm.conditions_on_target_cloth or gmm.clip_to_parsing:
+        region = cloth_region(parsing["parsing_onehot"])
     target_cloth = region if gmm.conditions_on_target_cloth else None
     outputs = warp_cloth(gmm, batch, training=gmm_training, padding_mode="border", target_cloth=target_cloth)
     if gmm.clip_to_parsing:

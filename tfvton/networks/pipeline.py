@@ -9,6 +9,9 @@
    align_corners=True, border padding: PyTorch 0.4.1's `grid_sample`).
 2. Parsing U-Net on [source parsing without the cloth labels 5, 6, 7 (17),
    target pose (18), cloth mask (1)] -> tanh outputs -> softmax -> `parsing`.
+   (Steps 1 and 2 are independent; `forward.render_tryon` runs 2 first, because
+   the two non-official GMM switches, `model.gmm_condition: target_cloth` and
+   `model.clip_warp_to_parsing`, use its cloth region.)
 3. Tree-Block appearance generator on [source image with the cloth pixels set
    to 0 (3), warped cloth (3), parsing probabilities (20)] -> render =
    tanh(first 3 channels), composition mask M = sigmoid(4th channel),
