@@ -113,7 +113,7 @@ def evaluate_gmm(gmm, data_root, config, split: str = "test", parsing_generator=
     itself, the cut's ceiling). A GMM conditioned on the target cloth (`model.gmm_condition:
     target_cloth`) is given the predicted region then (as at inference), else the ground truth.
     """
-    warped_masks, clipped_masks, regions, cloth_masks, targets = [], [], [], [], []
+    warped_masks, regions, cloth_masks, targets = [], [], [], []
     for batch in split_batches(data_root, config, split):
         region = None
         if parsing_generator is not None:
@@ -125,15 +125,15 @@ def evaluate_gmm(gmm, data_root, config, split: str = "test", parsing_generator=
         warped_masks.append(garment_pixels(warped).numpy())
         if region is not None:
             regions.append(region.numpy()[..., 0] > 0.5)
-            clipped_masks.append(warped_masks[-1] & regions[-1])
         cloth_masks.append(garment_pixels(batch["cloth_image"]).numpy())
         targets.append(target_cloth_mask(batch))
-    targets = np.concatenate(targets)
-    result = {"cloth_iou": mask_iou(np.concatenate(warped_masks), targets),
+    targets, warped_masks = np.concatenate(targets), np.concatenate(warped_masks)
+    result = {"cloth_iou": mask_iou(warped_masks, targets),
               "unwarped_cloth_iou": mask_iou(np.concatenate(cloth_masks), targets)}
     if regions:
-        result.update(cloth_iou_clipped=mask_iou(np.concatenate(clipped_masks), targets),
-                      region_iou=mask_iou(np.concatenate(regions), targets))
+        regions = np.concatenate(regions)
+        result.update(cloth_iou_clipped=mask_iou(warped_masks & regions, targets),
+                      region_iou=mask_iou(regions, targets))
     return result
 
 
