@@ -142,11 +142,32 @@ def test_int8_can_keep_a_whole_network_float(smoke):
     assert not tflite.network_tensor_names(fp32, [])
 
 
+def test_int8_can_keep_a_layer_path_float(smoke):
+    """`keep_float_networks=["gmm/regression"]`: the regression's convolutions stay float, the GMM's
+    feature extractors and its final Linear (another layer, `regression_linear`) are quantised."""
+    config, pipeline, fp32 = smoke
+    calibration = tflite.model_inputs_from_raw(tflite.representative_raw_inputs(config, count=2), config)
+    int8 = tflite.convert(pipeline, config, "int8", calibration, float_model=fp32,
+                          keep_float_networks=["gmm/regression"])
+    floats = tflite.float_ops(int8)
+    regression = pipeline.gmm.get_layer("regression")
+    regression_convs = sum(1 for layer in regression.layers if layer.__class__.__name__ == "Conv2D")
+    assert regression_convs == 4
+    assert floats["CONV_2D"] == regression_convs, floats
+    assert floats["FULLY_CONNECTED"] == 1, floats  # the TPS grid's matmul (the warp), not regression_linear
+    with pytest.raises(ValueError, match="gmm/regresion"):
+        tflite.network_tensor_names(fp32, ["gmm/regresion"])
+
+
 def test_export_refuses_an_unknown_float_network():
     from tfvton.cli import main
 
+    for networks in ("gmm,warp", "warp/regression", "gmm/"):
+        assert main(["export", "--run-dir", "nowhere", "--out", "nowhere", "--version", "1", "--tflite", "int8",
+                     "--int8-float-networks", networks]) == 2, networks
+    # A layer path in a generator passes the check (and then fails on the missing run directory: 1).
     assert main(["export", "--run-dir", "nowhere", "--out", "nowhere", "--version", "1", "--tflite", "int8",
-                 "--int8-float-networks", "gmm,warp"]) == 2
+                 "--int8-float-networks", "gmm/regression"]) == 1
 
 
 def _op_names(model):

@@ -101,6 +101,8 @@ class BenchOptions:
         run_dir: load the generators from a run directory instead of random weights.
         face_crop: crop side for `+crop` variants.
         bf16_networks: the generators the `bf16` variants run in bf16 (the others stay fp32).
+        int8_float_networks: sub-networks `tflite-int8` end to end keeps in float (as `tfvton export
+            --int8-float-networks`: a generator or a layer path in one).
         seed: weights and synthetic inputs.
         probe_runs: matmul probe runs at the start (and half of it between variants).
         workdir: where SavedModels and .tflite files go and stay (None: a temporary directory,
@@ -124,6 +126,7 @@ class BenchOptions:
     run_dir: Optional[str] = None
     face_crop: int = 64
     bf16_networks: Sequence[str] = ("appearance_generator", "face_generator")
+    int8_float_networks: Sequence[str] = ()
     seed: int = 0
     probe_runs: int = 10
     workdir: Optional[str] = None
@@ -262,8 +265,10 @@ class _Run:
                 raise NotImplementedError("the TFLite export is batch 1")
             pipeline = self.pipeline("fp32", crop)
             # The exporter's own choices: slice padding, instance norm and the warp float in int8.
+            int8 = variant == "int8"
             model = export_tflite.convert(pipeline, self.config, variant,
-                                          representative=self.calibration_examples() if variant == "int8" else None)
+                                          representative=self.calibration_examples() if int8 else None,
+                                          keep_float_networks=self.options.int8_float_networks if int8 else ())
             path = os.path.join(self.workdir, f"tfvton{'_crop' if crop else ''}_{variant}.tflite")
             Path(path).write_bytes(model)
             runner = export_tflite.TFLiteRunner(model, self.config, num_threads=self.options.threads)

@@ -9,7 +9,8 @@ import argparse
 import json
 
 from tfvton.commands.common import (add_batch_size_argument, add_config_arguments, add_deprecated_alias,
-                                    add_threads_argument, configure_threads, non_negative_int, positive_int)
+                                    add_threads_argument, configure_threads, int8_float_networks, non_negative_int,
+                                    positive_int)
 from tfvton.errors import UsageError
 
 HELP = "Benchmark latency, memory and FLOPs of every network."
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="generators the bf16 variants run in bf16, the others stay fp32 (default: "
                              "appearance_generator,face_generator; the GMM's grid and the parsing's arg-max are "
                              "precision-sensitive)")
+    parser.add_argument("--int8-float-networks", default="", metavar="NETWORKS",
+                        help="tflite-int8 end to end: sub-networks kept in float, as `tfvton export "
+                             "--int8-float-networks` (e.g. gmm or gmm/regression)")
     parser.add_argument("--no-networks", action="store_true", help="only time the whole pipeline")
     parser.add_argument("--no-end-to-end", action="store_true", help="only time the networks one by one")
     parser.add_argument("--no-quality", action="store_true", help="skip PSNR/SSIM against fp32")
@@ -106,7 +110,8 @@ def run(args) -> int:
         variants=runner.DEFAULT_VARIANTS if args.variants is None else args.variants, batch=args.batch_size,
         runs=args.runs, warmup=args.warmup, threads=args.threads, networks=not args.no_networks,
         end_to_end=not args.no_end_to_end, quality=not args.no_quality, mpv_root=mpv_root,
-        run_dir=args.run_dir, face_crop=face_crop, bf16_networks=args.bf16_networks, seed=args.seed,
+        run_dir=args.run_dir, face_crop=face_crop, bf16_networks=args.bf16_networks,
+        int8_float_networks=int8_float_networks(args.int8_float_networks), seed=args.seed,
         workdir=args.workdir, official_repo=args.official_repo, calibration_root=args.calibration_data,
         log=lambda message: print(message, file=sys.stderr, flush=True))
     report = runner.run_benchmark(config, options)

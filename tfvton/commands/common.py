@@ -12,6 +12,8 @@ import argparse
 import sys
 from typing import List, Optional
 
+from tfvton.errors import UsageError
+
 
 def comma_list(text: str) -> List[str]:
     """`"a, b,,c"` -> `["a", "b", "c"]`: a comma-separated flag value, items stripped, empties dropped."""
@@ -98,3 +100,15 @@ def configure_threads(threads: Optional[int]) -> None:
     from tfvton.bench.machine import configure_threads as set_tf_threads  # imports TensorFlow
 
     set_tf_threads(threads)
+
+
+def int8_float_networks(text: str) -> list:
+    """`--int8-float-networks` (export, bench) -> names: generators, or layer paths in one (`gmm/regression`)."""
+    from tfvton.networks.factory import GENERATOR_NAMES
+
+    names = comma_list(text)
+    unknown = [name for name in names if name.split("/")[0] not in GENERATOR_NAMES or "" in name.split("/")]
+    if unknown:
+        raise UsageError(f"--int8-float-networks: unknown network(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(GENERATOR_NAMES)}, or a layer path in one (gmm/regression)")
+    return names

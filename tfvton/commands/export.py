@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from tfvton.commands.common import add_threads_argument, comma_list, configure_threads, positive_int
+from tfvton.commands.common import (add_threads_argument, comma_list, configure_threads, int8_float_networks,
+                                    positive_int)
 from tfvton.errors import UsageError
 
 HELP = "Export SavedModel (TF-Serving) and TFLite models."
@@ -48,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--int8-float-ops", default="", metavar="OPS",
                         help="int8: TFLite op names also kept in float, comma-separated (e.g. GATHER)")
     parser.add_argument("--int8-float-networks", default="", metavar="NETWORKS",
-                        help="int8: sub-networks kept in float as a whole, comma-separated (e.g. gmm: its int8 "
-                             "TPS offsets moved the garment on a trained mobile model, docs/benchmarks.md)")
+                        help="int8: sub-networks kept in float, comma-separated: a generator (e.g. gmm: its int8 "
+                             "TPS offsets moved the garment on a trained mobile model, docs/benchmarks.md) or a "
+                             "layer path in one (e.g. gmm/regression)")
     add_threads_argument(parser, default=2, what="CPU threads for the export and the TFLite latency report")
     parser.add_argument("--max-image-bytes", type=positive_int, default=None,
                         help="largest encoded image predict_bytes accepts (default 4 MiB)")
@@ -63,21 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "faster to serve, the weights live in saved_model.pb)")
 
 
-def _float_networks(text: str) -> list:
-    """`--int8-float-networks` -> network names, each one of the pipeline's generators."""
-    from tfvton.networks.factory import GENERATOR_NAMES
-
-    names = comma_list(text)
-    unknown = [name for name in names if name not in GENERATOR_NAMES]
-    if unknown:
-        raise UsageError(f"--int8-float-networks: unknown network(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(GENERATOR_NAMES)}")
-    return names
-
-
 def run(args) -> int:
     variants = comma_list(args.tflite)
-    float_networks = _float_networks(args.int8_float_networks)  # checked before the slow export
+    float_networks = int8_float_networks(args.int8_float_networks)  # checked before the slow export
     from tfvton.export import tflite as tflite_lib
 
     unknown = [v for v in variants if v not in tflite_lib.VARIANTS]
@@ -121,10 +111,13 @@ def run(args) -> int:
     raw = tflite_lib.representative_raw_inputs(config, args.representative_data, args.representative_count)
     out_dir = os.path.join(args.out, "tflite", str(args.version))
     keep_float = comma_list(args.int8_float_ops)
-    paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
-                                     not args.int8_quantize_warp, keep_float, log=print,
-                                     keep_norm_float=not args.int8_quantize_norm,
-                                     keep_float_networks=float_networks)
+    try:
+        paths = tflite_lib.export_tflite(pipeline, config, out_dir, variants, args.model_name, raw,
+                                         not args.int8_quantize_warp, keep_float, log=print,
+                                         keep_norm_float=not args.int8_quantize_norm,
+                                         keep_float_networks=float_networks)
+    except ValueError as error:  # e.g. an --int8-float-networks layer path the model does not have
+        raise UsageError(str(error)) from None
     models = dict(paths)
     if "fp32" not in models:  # the reference for the accuracy report
         models = {"fp32": tflite_lib.convert(pipeline, config, "fp32"), **models}

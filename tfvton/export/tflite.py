@@ -40,6 +40,7 @@ runtime phones ship), never `tf.lite.Interpreter`.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -61,6 +62,12 @@ MODEL_INPUT_CHANNELS = graph.MODEL_INPUT_CHANNELS
 # a norm costs little (tfvton.bench.int8_study). Denylisted by op type, so the element-wise
 # SUB / MUL / ADD elsewhere (the compositing) stay float too.
 INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
+# Ops every int8 model keeps in float because their int8 kernel is wrong. ONE_HOT (the parsing's
+# arg-max): LiteRT writes its off value as 0.5 (the zero point is lost), so the face and cloth masks
+# summed from it came out all ones and the face crop sat at the image centre (trained `mobile`: final
+# image 24.7 dB vs fp32 even with every generator in float; tests/export/test_int8_masks.py). Building
+# the one-hot by equality does not help: the converter fuses equal-and-cast back into ONE_HOT.
+INT8_EXACT_OPS = ("ONE_HOT",)
 CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
 SIGNATURE_KEY = "serving_default"
 
@@ -177,18 +184,35 @@ def warp_tensor_names(model) -> List[str]:
     return sorted({names[i] for op in selected.values() for i in op["outputs"] if i in names})
 
 
-def network_tensor_names(model, networks: Iterable[str]) -> List[str]:
-    """Tensors of a float model produced inside the named sub-networks (e.g. `gmm`): kept float in int8.
+def network_scope_pattern(network: str) -> "re.Pattern":
+    """Regex for the tensor names made inside `network`: a generator (`gmm`) or a layer path in it
+    (`gmm/regression`). Keras scopes a sub-network's ops as `<pipeline>/<network>_<n>/<layer>_<n>/`,
+    and LiteRT keeps those scopes in the tensor names."""
+    parts = [re.escape(part) + r"(?:_\d+)?" for part in network.split("/")]
+    return re.compile("/" + "/".join(parts) + "/")
 
-    Keras scopes every op of a sub-network under `<pipeline>/<network>_<n>/`, and LiteRT keeps those
-    scopes in the tensor names.
+
+def network_tensor_names(model, networks: Iterable[str]) -> List[str]:
+    """Tensors of a float model produced inside the named sub-networks (`gmm`, or a layer path such as
+    `gmm/regression`, see `network_scope_pattern`): kept float in int8.
+
+    Raises:
+        ValueError: a name that no tensor of the model is inside (a misspelt layer path).
     """
     networks = list(networks)
     if not networks:
         return []
     runtime = interpreter(model, num_threads=1)
     names = [t["name"] for t in runtime.get_tensor_details()]
-    return sorted(n for n in names if any(f"/{network}_" in n or f"/{network}/" in n for network in networks))
+    selected = set()
+    for network in networks:
+        pattern = network_scope_pattern(network)
+        inside = [name for name in names if pattern.search(name)]
+        if not inside:
+            raise ValueError(f"no tensor of the model is inside {network!r}: expected a generator or a layer "
+                             f"path in one, e.g. 'gmm' or 'gmm/regression'")
+        selected.update(inside)
+    return sorted(selected)
 
 
 def convert(pipeline, config, variant: str = "fp32",
@@ -241,7 +265,8 @@ def convert(pipeline, config, variant: str = "fp32",
         if keep_warp_float:
             keep_nodes = warp_tensor_names(float_model)
         keep_nodes = sorted(set(keep_nodes) | set(network_tensor_names(float_model, keep_float_networks)))
-        keep_float_ops = sorted(set(keep_float_ops) | (set(INT8_FLOAT_OPS) if keep_norm_float else set()))
+        keep_float_ops = sorted(set(keep_float_ops) | set(INT8_EXACT_OPS)
+                                | (set(INT8_FLOAT_OPS) if keep_norm_float else set()))
     return graph.convert_concrete(concrete, module, variant, dataset, keep_float_ops=keep_float_ops,
                                   keep_float_tensors=keep_nodes)
 
