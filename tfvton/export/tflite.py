@@ -27,7 +27,9 @@ Variants:
   source by far (see `convert`); `keep_warp_float=False` quantises it too; and
   instance norm (`INT8_FLOAT_OPS`): its quantised MEAN / SQUARED_DIFFERENCE /
   RSQRT chains cost as much as the int8 convolutions they sit between
-  (`tfvton.bench.int8_study`, docs/benchmarks.md).
+  (`tfvton.bench.int8_study`, docs/benchmarks.md). ONE_HOT always stays
+  float (`INT8_EXACT_OPS`: its int8 kernel is wrong), and
+  `keep_float_networks` keeps whole networks or layer paths float (`gmm`).
 
 Every variant is traced with reflection pads as slices and concatenations
 (`tfvton.layers.reflection_pad.slice_concat_padding`): LiteRT's XNNPACK
@@ -184,7 +186,7 @@ def warp_tensor_names(model) -> List[str]:
     return sorted({names[i] for op in selected.values() for i in op["outputs"] if i in names})
 
 
-def network_scope_pattern(network: str) -> "re.Pattern":
+def network_scope_pattern(network: str) -> re.Pattern:
     """Regex for the tensor names made inside `network`: a generator (`gmm`) or a layer path in it
     (`gmm/regression`). Keras scopes a sub-network's ops as `<pipeline>/<network>_<n>/<layer>_<n>/`,
     and LiteRT keeps those scopes in the tensor names."""
