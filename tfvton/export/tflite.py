@@ -68,8 +68,8 @@ INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
 # arg-max): LiteRT writes its off value as 0.5 (the zero point is lost), so the face and cloth masks
 # summed from it came out all ones and the face crop sat at the image centre (trained `mobile`: final
 # image 24.7 dB vs fp32 even with the GMM, parsing and appearance generators in float;
-# tests/export/test_int8_masks.py). Building
-# the one-hot by equality does not help: the converter fuses equal-and-cast back into ONE_HOT.
+# tests/export/test_int8_masks.py). Building the one-hot by equality does not help: the converter
+# fuses equal-and-cast back into ONE_HOT.
 INT8_EXACT_OPS = ("ONE_HOT",)
 CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
 SIGNATURE_KEY = "serving_default"
