@@ -65,9 +65,9 @@ def test_post_training_reserve_follows_the_machine_speed():
     full = 900 * 0.16 + SHIPPED_ALLOWANCE_SECONDS
     # A slow machine (36 GFLOP/s, where those phases took ~150 s) keeps the whole reserve.
     assert post_training_reserve(900, 0.16, export=True, shipped=True, gflops=36) == pytest.approx(full)
-    # Twice the full-reserve rate: half of it; a very fast machine: the floor (40 %).
+    # Twice the full-reserve rate: half of it; a very fast machine: the floor (25 %).
     assert post_training_reserve(900, 0.16, True, True, gflops=120) == pytest.approx(full / 2)
-    assert post_training_reserve(900, 0.16, True, True, gflops=343) == pytest.approx(full * 0.4)
+    assert post_training_reserve(900, 0.16, True, True, gflops=343) == pytest.approx(full * 0.25)
     # Without export 60 % of the fraction; without the shipped model no allowance.
     assert post_training_reserve(900, 0.16, False, False, gflops=36) == pytest.approx(900 * 0.16 * 0.6)
 
@@ -87,3 +87,48 @@ def test_demo_test_identities_are_unseen_by_the_shipped_model():
     assert demo_test and not demo_test & shipped_train
     # Small datasets keep SynthMPV's 10 %.
     assert demo_test_fraction(80) == DEFAULT_TEST_FRACTION and demo_test_fraction(8) == DEFAULT_TEST_FRACTION
+
+
+class _Trainer:
+    """What `TimeDecay` reads of a stage trainer: its optimizers by name."""
+
+    def __init__(self, **optimizers):
+        self.optimizers = optimizers
+
+
+def test_time_decay_holds_then_falls_linearly_to_zero():
+    import time
+
+    import keras
+
+    from tfvton.demo.timed_training import TimeDecay
+
+    trainer = _Trainer(generator=keras.optimizers.Adam(1e-3), discriminator=keras.optimizers.Adam(4e-4))
+    now = time.perf_counter()
+    decay = TimeDecay(seconds=100.0, start=now, fraction=0.5)
+    decay.set_model(trainer)
+    decay.on_train_begin()
+
+    def rates_at(elapsed):
+        decay.start = time.perf_counter() - elapsed
+        decay.on_train_batch_begin(0)
+        return {name: float(o.learning_rate) for name, o in trainer.optimizers.items()}
+
+    assert rates_at(10.0) == pytest.approx({"generator": 1e-3, "discriminator": 4e-4})  # first half: constant
+    assert rates_at(75.0) == pytest.approx({"generator": 5e-4, "discriminator": 2e-4}, rel=1e-2)
+    assert rates_at(99.0) == pytest.approx({"generator": 2e-5, "discriminator": 8e-6}, rel=0.1)
+    assert rates_at(150.0) == {"generator": 0.0, "discriminator": 0.0}  # past the slice: stopped
+
+
+def test_time_decay_refuses_a_step_schedule():
+    import keras
+
+    from tfvton.demo.timed_training import TimeDecay
+    from tfvton.training.schedules import LinearDecay
+
+    decay = TimeDecay(seconds=10.0, start=0.0, fraction=0.5)
+    decay.set_model(_Trainer(generator=keras.optimizers.Adam(LinearDecay(1e-3, 100, 50))))
+    with pytest.raises(ValueError, match="generator optimizer follows a learning-rate schedule"):
+        decay.on_train_begin()
+    with pytest.raises(ValueError, match="fraction must be in"):
+        TimeDecay(seconds=10.0, start=0.0, fraction=0.0)

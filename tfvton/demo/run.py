@@ -55,10 +55,11 @@ DEMO_STAGES = {"small": ("gmm", "parsing", "appearance")}
 # Time kept for the shipped model's evaluation when it is present (`tfvton.demo.shipped`).
 SHIPPED_ALLOWANCE_SECONDS = 50.0
 # The reserve for everything after training scales with the machine: those phases took ~150 s on a
-# 36 GFLOP/s host (2048^2 fp32 matmul) and 46 s on a 343 GFLOP/s one. Below this rate the full
-# reserve is kept; above it, a proportionally smaller one, never under MIN_RESERVE_SCALE of it.
+# 36 GFLOP/s host (2048^2 fp32 matmul), 38 s on a 180 GFLOP/s one and 29 s at 449. Below this rate
+# the full reserve is kept; above it, a proportionally smaller one, never under MIN_RESERVE_SCALE of it
+# (194 s in full for 15 minutes: 65 s at 180 GFLOP/s, 48 s from 240 on).
 FULL_RESERVE_GFLOPS = 60.0
-MIN_RESERVE_SCALE = 0.4
+MIN_RESERVE_SCALE = 0.25
 # Identities of the generated dataset (3 poses each: 6 train or test pairs per identity).
 # 200: the appearance stage at 1,100 steps scored mask-SSIM 0.697 on 200 identities vs 0.683 on 80
 # (docs/demo.md). The test split stays at TEST_IDENTITIES (the last ones), so evaluation costs the

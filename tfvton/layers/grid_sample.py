@@ -44,8 +44,9 @@ def grid_sample(image, grid, padding_mode: str = "border"):
     grid = ops.cast(grid, dtype)
     max_x = ops.cast(width - 1, dtype)
     max_y = ops.cast(height - 1, dtype)
-    x = (grid[..., 0] + 1.0) * 0.5 * max_x
-    y = (grid[..., 1] + 1.0) * 0.5 * max_y
+    grid_x, grid_y = ops.unstack(grid, axis=-1)  # not grid[..., 0]: unstack trains faster
+    x = (grid_x + 1.0) * 0.5 * max_x
+    y = (grid_y + 1.0) * 0.5 * max_y
     if padding_mode == "border":
         # Clamping the position equals clamping each corner index (what 0.4.1
         # does): both corners then hit the edge pixel and the weights sum to 1.

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tfvton.layers.instance_norm import InstanceNorm
 from tfvton.layers.reflection_pad import ReflectionPad2D, reflect_pad
-from tfvton.layers.torch_conv import conv2d
+from tfvton.layers.torch_conv import conv2d, crop
 
 DILATIONS = (1, 2, 3, 4)
 FUSION_ACTIVATIONS = ("none", "relu")
@@ -86,8 +86,8 @@ class TreeBlock(keras.layers.Layer):
         conv_a = getattr(self, f"conv_block{d}_a")
         conv_b = getattr(self, f"conv_block{d}_b")
         # The reflection pad of d is the centre of the reflection pad of 4.
-        crop = max(DILATIONS) - d
-        x = padded[:, crop:-crop, crop:-crop, :] if crop else padded
+        margin = max(DILATIONS) - d
+        x = crop(padded, margin, margin)
         y = keras.ops.relu(self.norm(conv_a(x)))
         if self.dropout_layer is not None:
             y = self.dropout_layer(y, training=training)
@@ -95,15 +95,17 @@ class TreeBlock(keras.layers.Layer):
 
     def _folded_fusion(self, branches):
         # joint2 o (joint1 twice) is linear without a fusion activation: one 1x1 conv.
-        width = 2 * branches[0].shape[-1]
-        k1 = tf.cast(self.joint1.kernel[0, 0], tf.float32)  # (2C, 2C)
-        k2 = tf.cast(self.joint2.kernel[0, 0], tf.float32)  # (4C, C): rows for node1, then node2
-        k2a, k2b = k2[:width], k2[width:]
+        channels = branches[0].shape[-1]
+        # Reshapes and splits, not indexing: no StridedSlice in the training graph (tfvton.layers.slicing).
+        k1 = tf.reshape(tf.cast(self.joint1.kernel, tf.float32), [2 * channels, 2 * channels])
+        k2 = tf.reshape(tf.cast(self.joint2.kernel, tf.float32), [4 * channels, channels])
+        k2a, k2b = tf.split(k2, 2, axis=0)  # rows for node1, then node2
         kernel = tf.concat([tf.matmul(k1, k2a), tf.matmul(k1, k2b)], axis=0)
         bias = tf.linalg.matvec(k2a + k2b, tf.cast(self.joint1.bias, tf.float32), transpose_a=True)
         bias = bias + tf.cast(self.joint2.bias, tf.float32)
         dtype = branches[0].dtype
-        y = tf.nn.conv2d(tf.concat(branches, axis=-1), tf.cast(kernel, dtype)[None, None], 1, "VALID")
+        kernel = tf.reshape(tf.cast(kernel, dtype), [1, 1, 4 * channels, channels])
+        y = tf.nn.conv2d(tf.concat(branches, axis=-1), kernel, 1, "VALID")
         return tf.nn.bias_add(y, tf.cast(bias, dtype))
 
     def _fuse(self, conv, a, b):

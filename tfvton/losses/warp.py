@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfvton.layers.slicing import window
+
 
 def grid_smoothness_loss(grid) -> tf.Tensor:
     """CP-VTON+'s grid interval consistency of a sampling grid.
@@ -25,12 +27,12 @@ def grid_smoothness_loss(grid) -> tf.Tensor:
         (B,) float32; 0 for any affine grid without shear (evenly spaced rows and columns).
     """
     grid = tf.cast(grid, tf.float32)
-    gx, gy = grid[..., 0], grid[..., 1]
-    centre_x, centre_y = gx[:, 1:-1, 1:-1], gy[:, 1:-1, 1:-1]
-    left = tf.abs(gx[:, 1:-1, :-2] - centre_x)
-    right = tf.abs(gx[:, 1:-1, 2:] - centre_x)
-    up = tf.abs(gy[:, :-2, 1:-1] - centre_y)
-    down = tf.abs(gy[:, 2:, 1:-1] - centre_y)
+    gx, gy = tf.unstack(grid, axis=-1)
+    centre_x, centre_y = window(gx, [0, 1, 1], [None, -1, -1]), window(gy, [0, 1, 1], [None, -1, -1])
+    left = tf.abs(window(gx, [0, 1, 0], [None, -1, -2]) - centre_x)
+    right = tf.abs(window(gx, [0, 1, 2], [None, -1, None]) - centre_x)
+    up = tf.abs(window(gy, [0, 0, 1], [None, -2, -1]) - centre_y)
+    down = tf.abs(window(gy, [0, 2, 1], [None, None, -1]) - centre_y)
     total = tf.reduce_sum(tf.abs(left - right) + tf.abs(up - down), axis=[1, 2])
     pixels = tf.cast(tf.shape(grid)[1] * tf.shape(grid)[2], tf.float32)
     return total / pixels

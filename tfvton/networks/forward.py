@@ -114,8 +114,9 @@ def render_appearance(appearance_generator, batch, warped_cloth, parsing, traini
     x = tf.concat([transforms.image_without_cloth(source_image, batch["source_parse"]),
                    tf.cast(warped_cloth, source_image.dtype), tf.cast(parsing, source_image.dtype)], axis=-1)
     raw = tf.cast(appearance_generator(x, training=training), tf.float32)
-    coarse = tf.tanh(raw[..., :3])
-    mask = tf.sigmoid(raw[..., 3:4])
+    render, mask_score = tf.split(raw, [3, 1], axis=-1)
+    coarse = tf.tanh(render)
+    mask = tf.sigmoid(mask_score)
     warped = tf.cast(warped_cloth, tf.float32)
     tryon = warped * mask + coarse * (1.0 - mask)
     return {"appearance_input": x, "coarse": coarse, "composition_mask": mask, "tryon": tryon}
