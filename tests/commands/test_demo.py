@@ -132,3 +132,21 @@ def test_time_decay_refuses_a_step_schedule():
         decay.on_train_begin()
     with pytest.raises(ValueError, match="fraction must be in"):
         TimeDecay(seconds=10.0, start=0.0, fraction=0.0)
+
+
+def test_a_timed_stage_decays_its_rate_inside_fit(tiny_synth, tmp_path):
+    # The demo's parsing stage without a discriminator (loss.parsing_gan=0) and with its rate
+    # decaying over the slice's last half: it trains, logs no D terms, and ends near rate 0.
+    from tests.training.training_helpers import tiny_config
+    from tfvton.demo.timed_training import train_stage_for
+    from tfvton.training.inputs import MPVSource
+
+    config = tiny_config("train.batch_size=2", "loss.parsing_gan=0")
+    data = MPVSource.from_config(str(tiny_synth), config)
+    result = train_stage_for(config, "parsing", tmp_path / "run", data, seconds=12.0, max_steps=10_000,
+                             verbose=0, decay_fraction=0.5)
+    assert result["steps"] >= 2
+    assert result["rate_scale"] < 0.3  # the last steps ran near the end of the slice
+    assert "d_total" not in result["losses"] and "g_parsing" in result["losses"]
+    saved = (tmp_path / "run" / "logs" / "parsing" / "train.csv").read_text()
+    assert "d_total" not in saved.splitlines()[0]

@@ -157,3 +157,35 @@ def test_stage_lr_rejects_unknown_stages():
     config = load_config("smoke", ["optimizer.stage_lr=[[parsnip, 0.001]]"]).optimizer
     with pytest.raises(ValueError, match="parsnip"):
         build_optimizer(config, 100, "g", stage="parsing")
+
+
+@pytest.mark.parametrize("stage, weight", [("parsing", "loss.parsing_gan"), ("appearance", "loss.gan")])
+def test_a_zero_gan_weight_trains_without_the_discriminator(stage, weight):
+    from tests.training.training_helpers import random_batch, tiny_config
+    from tfvton.training import algorithm, runner
+
+    batch = random_batch(2, 64, 64, seed=3)
+
+    def one_step(*overrides):
+        import keras
+
+        config = tiny_config("train.batch_size=2", "model.dropout=0.0", *overrides)
+        keras.utils.set_random_seed(0)
+        trainer = runner.build_stage_trainer(config, algorithm.STAGES[stage], tf.distribute.get_strategy(), 4,
+                                             batch, verbose=0)
+        generator, discriminator = (getattr(trainer, name) for name in trainer.TRAINED)
+        before = {name: [v.numpy().copy() for v in net.trainable_variables]
+                  for name, net in (("g", generator), ("d", discriminator))}
+        logs = {k: float(v) for k, v in trainer.train_step(batch).items()}
+        moved = {name: max(float(np.max(np.abs(a - v.numpy()))) for a, v in zip(before[name], net.trainable_variables))
+                 for name, net in (("g", generator), ("d", discriminator))}
+        return trainer, logs, moved
+
+    trainer, logs, moved = one_step(f"{weight}=0")
+    assert not trainer.adversarial
+    assert not {"d_total", "d_real", "d_fake", "g_gan"} & set(logs)
+    assert moved["g"] > 0 and moved["d"] == 0.0  # the discriminator is never run nor updated
+    official, official_logs, official_moved = one_step()
+    assert official.adversarial and official_moved["d"] > 0 and "d_total" in official_logs
+    # Same seed, same batch: the generator's loss is the adversarial one minus its GAN term.
+    assert logs["g_total"] == pytest.approx(official_logs["g_total"] - official_logs["g_gan"], rel=1e-4)

@@ -13,14 +13,14 @@ from tfvton.training.stage_trainer import StageTrainer
 def appearance_terms(trainer, image, target, composition_mask, parsing, fake_prediction, tv: bool = True):
     """The official appearance objective on `image` (the try-on, or the face-refined try-on jointly).
 
-    `g_gan` = G_GAN * GAN, `g_l1` = lambda_L1 * smoothL1(image, target), `g_vgg` =
+    `g_gan` = G_GAN * GAN (absent without a discriminator's `fake_prediction`), `g_l1` = lambda_L1 * smoothL1(image, target), `g_vgg` =
     G_VGG * perceptual, `g_style` = G_VGG * style * Gram term, `g_mask` = mask *
     L1(M, cloth labels of argmax(parsing)), `g_mask_tv` = mask_tv * TV(M) (only when
     `tv` and the weight is non-zero). All per sample; `g_total` is their sum.
     """
     config = trainer.loss_config
-    terms = {"g_gan": config.gan * trainer.gan_generator_loss(fake_prediction),
-             "g_l1": config.l1 * smooth_l1_loss(image, target)}
+    terms = {} if fake_prediction is None else {"g_gan": config.gan * trainer.gan_generator_loss(fake_prediction)}
+    terms["g_l1"] = config.l1 * smooth_l1_loss(image, target)
     vgg = trainer.vgg_losses["appearance"](image, target, style=bool(config.style))
     terms["g_vgg"] = config.vgg * vgg["perceptual"]
     if config.style:
@@ -61,6 +61,7 @@ class AppearanceTrainer(StageTrainer):
     FROZEN = ("gmm", "parsing_generator")
     EXTRA = ("vgg",)
     DISCRIMINATOR = "appearance_discriminator"
+    GAN_WEIGHT = "gan"
     TERMS = ("d_total", "d_real", "d_fake", "g_total", "g_gan", "g_l1", "g_vgg", "g_style", "g_mask",
              "g_mask_tv")
 
@@ -76,8 +77,8 @@ class AppearanceTrainer(StageTrainer):
     def tracked_terms(self):
         # Terms switched off by a zero weight are not tracked (keeps the logs honest).
         config = self.loss_config
-        return [t for t in self.TERMS if not ((t == "g_style" and not config.style)
-                                              or (t == "g_mask_tv" and not config.mask_tv))]
+        return [t for t in super().tracked_terms() if not ((t == "g_style" and not config.style)
+                                                           or (t == "g_mask_tv" and not config.mask_tv))]
 
     def generate(self, batch, training: bool):
         return forward.render_tryon(batch, self.gmm, self.parsing_generator, self.appearance_generator,

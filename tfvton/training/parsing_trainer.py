@@ -25,12 +25,14 @@ class ParsingTrainer(StageTrainer):
         loss_config: `LossConfig` (`parsing`, `parsing_gan`, `parsing_ce`, `gan_mode`).
         global_batch_size: B over all replicas.
 
-    Tracked terms: `d_total`, `d_real`, `d_fake`, `g_total`, `g_gan`, `g_parsing`.
+    Tracked terms: `d_total`, `d_real`, `d_fake`, `g_total`, `g_gan`, `g_parsing` (`g_total` and
+    `g_parsing` only with `loss.parsing_gan: 0`, which trains without the discriminator).
     """
 
     STAGE = "parsing"
     TRAINED = ("parsing_generator", "parsing_discriminator")
     DISCRIMINATOR = "parsing_discriminator"
+    GAN_WEIGHT = "parsing_gan"
     TERMS = ("d_total", "d_real", "d_fake", "g_total", "g_gan", "g_parsing")
 
     def __init__(self, parsing_generator, parsing_discriminator, loss_config=None, global_batch_size: int = 1,
@@ -47,9 +49,11 @@ class ParsingTrainer(StageTrainer):
 
     def generator_losses(self, batch, outputs, fake_prediction):
         config = self.loss_config
-        gan = config.parsing_gan * self.gan_generator_loss(fake_prediction)
         parsing = config.parsing * parsing_cross_entropy(outputs["parsing_scores"], batch["target_parse"],
                                                          mode=config.parsing_ce)
+        if fake_prediction is None:  # loss.parsing_gan = 0: no discriminator
+            return {"g_total": parsing, "g_parsing": parsing}
+        gan = config.parsing_gan * self.gan_generator_loss(fake_prediction)
         return {"g_total": gan + parsing, "g_gan": gan, "g_parsing": parsing}
 
     def visuals(self, batch):

@@ -13,6 +13,7 @@ holding B/N samples each take the same step as one replica holding B (the
 optimizer sums gradients across replicas). The trackers receive the per-sample
 values, so they report global-batch means. `train_step` works inside `fit()` and
 inside `strategy.run` in the multi-worker loop (`tfvton.training.custom_loop`).
+A stage whose GAN weight is 0 (`GAN_WEIGHT`) skips its discriminator entirely.
 
 Mixed precision: losses are float32; with `mixed_float16` the optimizers are
 `LossScaleOptimizer`s and each one's gradients come from its own scaled loss.
@@ -27,6 +28,9 @@ import tensorflow as tf
 from tfvton.config import LossConfig, config_from_dict, config_to_dict
 from tfvton.losses import adversarial, build_vgg_losses, scale_for_replicas
 from tfvton.networks import forward
+
+# Tracked terms that exist only while the discriminator trains.
+ADVERSARIAL_TERMS = ("d_total", "d_real", "d_fake", "g_gan")
 
 
 def _watch(tape, network) -> None:
@@ -60,6 +64,9 @@ class StageTrainer(keras.Model):
     TRAINED: Sequence[str] = ()
     FROZEN: Sequence[str] = ()
     DISCRIMINATOR: Optional[str] = None
+    # The `LossConfig` field weighting this stage's generator GAN term; when it is 0 the stage
+    # trains without its discriminator (`adversarial`). None: always adversarial.
+    GAN_WEIGHT: Optional[str] = None
     TERMS: Sequence[str] = ()
 
     def __init__(self, loss_config=None, global_batch_size: int = 1, **kwargs):
@@ -84,9 +91,21 @@ class StageTrainer(keras.Model):
         """Networks this stage runs in inference mode without updating."""
         return {name: getattr(self, name) for name in self.FROZEN if getattr(self, name, None) is not None}
 
+    @property
+    def adversarial(self) -> bool:
+        """Whether the discriminator trains and judges: it has one, and its GAN weight is not 0.
+
+        With the weight at 0 the generator's loss does not depend on the discriminator, so
+        training it would only cost time (about a third of an appearance step at the demo's
+        settings, docs/training.md); it then keeps its initial weights.
+        """
+        if not self.DISCRIMINATOR:
+            return False
+        return self.GAN_WEIGHT is None or getattr(self.loss_config, self.GAN_WEIGHT) != 0
+
     def tracked_terms(self) -> Sequence[str]:
         """Loss names with a tracker (subclasses drop terms whose weight is zero)."""
-        return tuple(self.TERMS)
+        return tuple(t for t in self.TERMS if self.adversarial or t not in ADVERSARIAL_TERMS)
 
     def _generators(self) -> Sequence[str]:
         return [name for name in self.TRAINED if name != self.DISCRIMINATOR]
@@ -243,7 +262,7 @@ class StageTrainer(keras.Model):
                 _watch(tape, getattr(self, name))
             outputs = self.generate(batch, training=True)
             d_terms = {}
-            if self.DISCRIMINATOR:
+            if self.adversarial:
                 with tape.stop_recording():
                     d_terms = self._discriminator_step(batch, outputs)
                 condition, _, fake = self.discriminator_pairs(batch, outputs)
@@ -263,7 +282,7 @@ class StageTrainer(keras.Model):
         outputs = self.generate(batch, training=False)
         d_terms = {}
         fake_prediction = None
-        if self.DISCRIMINATOR:
+        if self.adversarial:
             discriminator = getattr(self, self.DISCRIMINATOR)
             condition, real, fake = self.discriminator_pairs(batch, outputs)
             real_prediction = discriminator(tf.concat([condition, tf.cast(real, condition.dtype)], axis=-1),
