@@ -20,6 +20,8 @@ def window(x, begin: Sequence[int], end: Sequence[Optional[int]]):
         begin: non-negative start per leading axis.
         end: stop per leading axis: None (to the end), a negative int (from the
             end, as in Python) or a non-negative int.
+    Returns:
+        The slice, with static sizes wherever `x`'s are known.
     """
     if len(begin) != len(end):
         raise ValueError(f"window: begin and end must have the same length. Received: {begin}, {end}")

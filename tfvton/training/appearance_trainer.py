@@ -13,10 +13,11 @@ from tfvton.training.stage_trainer import StageTrainer
 def appearance_terms(trainer, image, target, composition_mask, parsing, fake_prediction, tv: bool = True):
     """The official appearance objective on `image` (the try-on, or the face-refined try-on jointly).
 
-    `g_gan` = G_GAN * GAN (absent without a discriminator's `fake_prediction`), `g_l1` = lambda_L1 * smoothL1(image, target), `g_vgg` =
-    G_VGG * perceptual, `g_style` = G_VGG * style * Gram term, `g_mask` = mask *
-    L1(M, cloth labels of argmax(parsing)), `g_mask_tv` = mask_tv * TV(M) (only when
-    `tv` and the weight is non-zero). All per sample; `g_total` is their sum.
+    `g_gan` = G_GAN * GAN (absent when `fake_prediction` is None: no discriminator),
+    `g_l1` = lambda_L1 * smoothL1(image, target), `g_vgg` = G_VGG * perceptual,
+    `g_style` = G_VGG * style * Gram term, `g_mask` = mask * L1(M, cloth labels of
+    argmax(parsing)), `g_mask_tv` = mask_tv * TV(M) (only when `tv` and the weight is
+    non-zero). All per sample; `g_total` is their sum.
     """
     config = trainer.loss_config
     terms = {} if fake_prediction is None else {"g_gan": config.gan * trainer.gan_generator_loss(fake_prediction)}
