@@ -219,7 +219,9 @@ def train_all_for(config, run_dir, data, seconds: float, stages: Sequence[str], 
     from tfvton.training import precision
 
     shares = dict(shares or DEFAULT_SHARES)
-    decay = dict(DEFAULT_DECAY if decay is None else decay) if config.optimizer.decay == "none" else {}
+    decay = dict(DEFAULT_DECAY if decay is None else decay)
+    if config.optimizer.decay != "none":  # the config already decays by steps
+        decay = {}
     run_dir = Path(run_dir)
     RunDir(run_dir).save_config(config)
     choices = {name: precision.resolve(config.train.mixed_precision, name, ngf=config.model.ngf) for name in stages}
