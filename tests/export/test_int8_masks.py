@@ -2,9 +2,11 @@
 
 LiteRT's int8 ONE_HOT loses the zero point of its off value (0 reads back as 0.5), so a face
 mask summed from the one-hot came out all ones and the face crop box sat at the image centre.
-The exporter keeps ONE_HOT in float (`INT8_EXACT_OPS`). These tests convert a small graph with
-the pipeline's path to the masks and the crop box (softmax -> arg-max one-hot -> face and cloth
-masks -> centroid box) to int8 and compare with TensorFlow.
+The pipeline's one-hot is a gather from an identity matrix (`forward.onehot_argmax`), exact in
+int8 even when nothing keeps it float; the exporter still keeps ONE_HOT float
+(`INT8_ALWAYS_FLOAT_OPS`). These tests convert a small graph with the pipeline's path to the masks
+and the crop box (softmax -> arg-max one-hot -> face and cloth masks -> centroid box) to int8 and
+compare with TensorFlow.
 """
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from tfvton.export.graph import convert_concrete
-from tfvton.export.tflite import INT8_EXACT_OPS, INT8_FLOAT_OPS, interpreter
+from tfvton.export.tflite import INT8_ALWAYS_FLOAT_OPS, INT8_FLOAT_OPS, interpreter
 from tfvton.layers.face_crop import box_offsets
 from tfvton.networks import forward
 
@@ -32,19 +34,28 @@ def _scores(seed: int) -> np.ndarray:
     return scores
 
 
+def _tf_one_hot(probabilities):
+    return tf.one_hot(tf.argmax(probabilities, axis=-1), 20, dtype=tf.float32)
+
+
 class _MaskGraph(tf.Module):
+    def __init__(self, onehot):
+        super().__init__()
+        self.onehot = onehot
+
     @tf.function(input_signature=[tf.TensorSpec((1, HEIGHT, WIDTH, 20), tf.float32)])
     def __call__(self, scores):
-        probabilities = tf.nn.softmax(scores, axis=-1)
-        # The pipeline's one-hot (`forward.generate_parsing`).
-        onehot = tf.one_hot(tf.argmax(probabilities, axis=-1), 20, dtype=tf.float32)
+        onehot = self.onehot(tf.nn.softmax(scores, axis=-1))
         face = forward.face_region(onehot)
         return {"face": face, "box": box_offsets(face, CROP, CROP), "cloth": forward.cloth_region(onehot)}
 
 
-def _int8_against_tensorflow(keep_float_ops):
-    """[(TensorFlow outputs, int8 TFLite outputs)] on six inputs the calibration never saw."""
-    module = _MaskGraph()
+def _int8_against_tensorflow(keep_float_ops, onehot=forward.onehot_argmax):
+    """[(TensorFlow outputs, int8 TFLite outputs)] on six inputs the calibration never saw.
+
+    `onehot`: the pipeline's (`forward.onehot_argmax`) unless given.
+    """
+    module = _MaskGraph(onehot)
 
     def dataset():
         for seed in range(8):
@@ -66,8 +77,11 @@ def _masks_equal(expected, got) -> bool:
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_int8_masks_and_face_box_equal_tensorflow():
-    for expected, got in _int8_against_tensorflow(INT8_FLOAT_OPS + INT8_EXACT_OPS):
+@pytest.mark.parametrize("keep_float_ops", [INT8_FLOAT_OPS + INT8_ALWAYS_FLOAT_OPS, INT8_FLOAT_OPS],
+                         ids=["exporter", "one-hot-quantised"])
+def test_int8_masks_and_face_box_equal_tensorflow(keep_float_ops):
+    # The pipeline's gathered one-hot stays exact even with nothing kept float for it.
+    for expected, got in _int8_against_tensorflow(keep_float_ops):
         assert expected["face"].sum() == 48 and expected["cloth"].sum() == 80
         assert _masks_equal(expected, got)
         np.testing.assert_array_equal(got["box"], expected["box"])
@@ -76,7 +90,7 @@ def test_int8_masks_and_face_box_equal_tensorflow():
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_int8_one_hot_kernel_is_why_it_stays_float():
     # With ONE_HOT quantised the masks are wrong (all ones). If a LiteRT release fixes the kernel
-    # this test fails, and INT8_EXACT_OPS can be emptied.
-    pairs = _int8_against_tensorflow(INT8_FLOAT_OPS)
+    # this test fails, and ONE_HOT can leave INT8_ALWAYS_FLOAT_OPS.
+    pairs = _int8_against_tensorflow(INT8_FLOAT_OPS, onehot=_tf_one_hot)
     assert not any(_masks_equal(expected, got) for expected, got in pairs)
     assert all(np.asarray(got["face"]).min() > 0.99 for _, got in pairs)

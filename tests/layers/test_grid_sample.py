@@ -83,3 +83,23 @@ def test_gradients_match_torch(padding_mode):
     d_image, d_grid = tape.gradient(loss, [tf_image, tf_grid])
     assert_close(d_image, t_image.grad.numpy().transpose(0, 2, 3, 1), atol=1e-5, what="d/dimage")
     assert_close(d_grid, t_grid.grad.numpy(), atol=1e-5, what="d/dgrid")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_border_mode_is_one_gather_in_tflite():
+    # Border mode reads the four corners with one gather (a TFLite reference-kernel op, each costs).
+    import tensorflow as tf
+
+    from tfvton.export.graph import convert_concrete, variables_module
+    from tfvton.export.tflite import interpreter
+
+    image, grid = _inputs(3, batch=1, height=12, width=9, out=(10, 8), edges=False)
+    grid[0, 0, :3] = [[-1.0, -1.0], [1.0, 1.0], [3.0, -2.5]]  # corners and outside
+    function = tf.function(lambda i, g: grid_sample(i, g), autograph=False, input_signature=[
+        tf.TensorSpec(image.shape, tf.float32, name="image"), tf.TensorSpec(grid.shape, tf.float32, name="grid")])
+    model = convert_concrete(function.get_concrete_function(), variables_module([]))
+    runtime = interpreter(model, num_threads=1)
+    ops = [op["op_name"] for op in runtime._get_ops_details()]
+    assert ops.count("GATHER") == 1
+    got = list(runtime.get_signature_runner()(image=image, grid=grid).values())[0]
+    assert_close(got, grid_sample(image, grid), atol=1e-6)

@@ -29,7 +29,7 @@ SHORT_NAMES = {"gmm": "gmm", "parsing_generator": "parsing", "appearance_generat
                "face_generator": "face"}
 # Instance norm's ops and those whose int8 kernel is wrong, kept float in int8 models (the
 # exporter's choice, one home).
-INT8_FLOAT_OPS = tflite.INT8_FLOAT_OPS + tflite.INT8_EXACT_OPS
+INT8_FLOAT_OPS = tflite.INT8_FLOAT_OPS + tflite.INT8_ALWAYS_FLOAT_OPS
 # Outputs compared with fp32: the final image, the try-on before face refinement, the parsing.
 QUALITY_KEYS = ("final", "tryon", "parsing")
 

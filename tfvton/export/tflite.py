@@ -27,8 +27,9 @@ Variants:
   source by far (see `convert`); `keep_warp_float=False` quantises it too; and
   instance norm (`INT8_FLOAT_OPS`): its quantised MEAN / SQUARED_DIFFERENCE /
   RSQRT chains cost as much as the int8 convolutions they sit between
-  (`tfvton.bench.int8_study`, docs/benchmarks.md). ONE_HOT always stays
-  float (`INT8_EXACT_OPS`: its int8 kernel is wrong), and
+  (`tfvton.bench.int8_study`, docs/benchmarks.md). ONE_HOT (a wrong int8
+  kernel) and SOFTMAX (no XNNPACK int8 kernel) always stay float
+  (`INT8_ALWAYS_FLOAT_OPS`), and
   `keep_float_networks` keeps whole networks or layer paths float (`gmm`).
 
 Every variant is traced with reflection pads as slices and concatenations
@@ -64,13 +65,13 @@ MODEL_INPUT_CHANNELS = graph.MODEL_INPUT_CHANNELS
 # a norm costs little (tfvton.bench.int8_study). Denylisted by op type, so the element-wise
 # SUB / MUL / ADD elsewhere (the compositing) stay float too.
 INT8_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SUB", "MUL", "ADD")
-# Ops every int8 model keeps in float because their int8 kernel is wrong. ONE_HOT (the parsing's
-# arg-max): LiteRT writes its off value as 0.5 (the zero point is lost), so the face and cloth masks
-# summed from it came out all ones and the face crop sat at the image centre (trained `mobile`: final
-# image 24.7 dB vs fp32 even with the GMM, parsing and appearance generators in float;
-# tests/export/test_int8_masks.py). Building the one-hot by equality does not help: the converter
-# fuses equal-and-cast back into ONE_HOT.
-INT8_EXACT_OPS = ("ONE_HOT",)
+# Ops every int8 model keeps in float. ONE_HOT: its int8 kernel is wrong: LiteRT writes its off value
+# as 0.5 (the zero point is lost), so masks summed from a one-hot came out all ones (trained `mobile`:
+# the face crop sat at the image centre, final image 24.7 dB vs fp32; tests/export/test_int8_masks.py).
+# The pipeline's one-hot is now a gather (`forward.onehot_argmax`), exact in int8; ONE_HOT stays
+# listed for graphs that still have one. SOFTMAX: XNNPACK has no int8 softmax, so quantised it runs on
+# the reference kernel (the parsing's 256x192x20 softmax: 1 ms more end to end on `mobile`).
+INT8_ALWAYS_FLOAT_OPS = ("ONE_HOT", "SOFTMAX")
 CORE_OUTPUT_KEYS = ("final", "tryon", "warped_cloth", "coarse", "composition_mask", "parsing")
 SIGNATURE_KEY = "serving_default"
 
@@ -268,7 +269,7 @@ def convert(pipeline, config, variant: str = "fp32",
         if keep_warp_float:
             keep_nodes = warp_tensor_names(float_model)
         keep_nodes = sorted(set(keep_nodes) | set(network_tensor_names(float_model, keep_float_networks)))
-        keep_float_ops = sorted(set(keep_float_ops) | set(INT8_EXACT_OPS)
+        keep_float_ops = sorted(set(keep_float_ops) | set(INT8_ALWAYS_FLOAT_OPS)
                                 | (set(INT8_FLOAT_OPS) if keep_norm_float else set()))
     return graph.convert_concrete(concrete, module, variant, dataset, keep_float_ops=keep_float_ops,
                                   keep_float_tensors=keep_nodes)

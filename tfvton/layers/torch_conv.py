@@ -10,6 +10,9 @@ a `'valid'` Keras convolution with the PyTorch padding applied explicitly:
   PyTorch drops `p` rows at the start and `p - op` at the end of that full
   output (`op <= p`, as PyTorch itself requires for stride > dilation).
 
+The one exception, `SAME_AS_TORCH`: a 4x4 stride-2 kernel with padding 1 on even
+sizes, where `'same'` pads exactly as PyTorch (the parsing U-Net's every level).
+
 Kernel layouts, for the checkpoint converters: Keras `Conv2D` holds HWIO
 (PyTorch OIHW), Keras `Conv2DTranspose` holds (kh, kw, out, in) (PyTorch
 (in, out, kh, kw)); neither needs a spatial flip.
@@ -25,6 +28,10 @@ import tensorflow as tf
 from tfvton.layers.slicing import window
 
 INIT_STDDEV = 0.02
+# (kernel, stride, PyTorch padding) for which Keras' 'same' is PyTorch's padding on EVEN input sizes,
+# for Conv2d and ConvTranspose2d alike: 'same' pads kernel - stride = 2 pixels, one on each side.
+# No separate pad / crop op then (in a TFLite model each is a full-resolution copy).
+SAME_AS_TORCH = ((4, 2, 1),)
 
 
 def weight_initializer():
@@ -33,18 +40,24 @@ def weight_initializer():
 
 
 def conv2d(filters: int, kernel_size: int, name: str, stride: int = 1, dilation: int = 1,
-           use_bias: bool = True) -> keras.layers.Conv2D:
-    """A `'valid'` Conv2D initialised as the official release; pad the input yourself."""
+           use_bias: bool = True, padding: str = "valid") -> keras.layers.Conv2D:
+    """A `'valid'` Conv2D initialised as the official release; pad the input yourself.
+
+    `padding="same"` only where it equals PyTorch's padding (see `SAME_AS_TORCH`).
+    """
     return keras.layers.Conv2D(
-        filters, kernel_size, strides=stride, dilation_rate=dilation, padding="valid",
+        filters, kernel_size, strides=stride, dilation_rate=dilation, padding=padding,
         use_bias=use_bias, kernel_initializer=weight_initializer(), bias_initializer="zeros", name=name)
 
 
 def conv2d_transpose(filters: int, kernel_size: int, stride: int, name: str,
-                     use_bias: bool = True) -> keras.layers.Conv2DTranspose:
-    """A `'valid'` Conv2DTranspose initialised as the official release; crop its output with `crop`."""
+                     use_bias: bool = True, padding: str = "valid") -> keras.layers.Conv2DTranspose:
+    """A `'valid'` Conv2DTranspose initialised as the official release; crop its output with `crop`.
+
+    `padding="same"` only where it equals PyTorch's padding (see `SAME_AS_TORCH`).
+    """
     return keras.layers.Conv2DTranspose(
-        filters, kernel_size, strides=stride, padding="valid", use_bias=use_bias,
+        filters, kernel_size, strides=stride, padding=padding, use_bias=use_bias,
         kernel_initializer=weight_initializer(), bias_initializer="zeros", name=name)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from tfvton.layers.instance_norm import InstanceNorm
-from tfvton.layers.torch_conv import conv2d, conv2d_transpose, crop, zero_pad
+from tfvton.layers.torch_conv import conv2d, conv2d_transpose
 
 MAX_DOWNSAMPLINGS = 6  # the official 'unet_256'
 LEAKY_SLOPE = 0.2
@@ -97,8 +97,11 @@ class ParsingUNet(keras.Model):
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout") if dropout > 0 else None
         for i in range(downsamplings):
             outer = output_channels if i == 0 else self.level_width(i - 1)
-            setattr(self, f"down{i}_conv", conv2d(self.level_width(i), 4, stride=2, name=f"down{i}_conv"))
-            setattr(self, f"up{i}_deconv", conv2d_transpose(outer, 4, stride=2, name=f"up{i}_deconv"))
+            # Every level's size is even (H and W divide by 2**n), so 'same' is PyTorch's padding=1.
+            setattr(self, f"down{i}_conv", conv2d(self.level_width(i), 4, stride=2, name=f"down{i}_conv",
+                                                  padding="same"))
+            setattr(self, f"up{i}_deconv", conv2d_transpose(outer, 4, stride=2, name=f"up{i}_deconv",
+                                                            padding="same"))
 
     def level_width(self, level: int) -> int:
         """Inner width of a level: ngf * min(2**level, 8)."""
@@ -109,11 +112,12 @@ class ParsingUNet(keras.Model):
         return self.dropout_layer is not None and 4 <= level <= self.downsamplings - 2
 
     def _down(self, level, x):
-        return getattr(self, f"down{level}_conv")(zero_pad(x, 1))
+        # PyTorch Conv2d(4, 2, padding=1) as 'same' (`torch_conv.SAME_AS_TORCH`).
+        return getattr(self, f"down{level}_conv")(x)
 
     def _up(self, level, x):
-        # PyTorch ConvTranspose2d(4, 2, padding=1): full 'valid' output minus 1 row/column per side.
-        return crop(getattr(self, f"up{level}_deconv")(x), 1, 1)
+        # PyTorch ConvTranspose2d(4, 2, padding=1) as 'same' (`torch_conv.SAME_AS_TORCH`).
+        return getattr(self, f"up{level}_deconv")(x)
 
     def call(self, inputs, training=None):
         n = self.downsamplings
