@@ -165,9 +165,10 @@ def warp_tensor_names(model) -> List[str]:
 
     Starts at the GMM's `tps_grid` layer (a stable layer name, see `tfvton.networks.gmm`) and follows
     the consumers of its outputs until a convolution, concatenation or matmul: the grid, the
-    pixel-coordinate arithmetic of `grid_sample`, the four gathers, their bilinear blend and the
-    element-wise compositing that reuses the warped garment. These are the tensors an int8 model
-    keeps in float.
+    pixel-coordinate arithmetic of `grid_sample`, its gather of the four corners, their bilinear
+    blend and the element-wise compositing that reuses the warped garment. These are the tensors an
+    int8 model keeps in float; an op with several outputs (UNPACK, SPLIT) is quantised all the same,
+    so the warp has none.
     """
     runtime = interpreter(model, num_threads=1)
     names = {t["index"]: t["name"] for t in runtime.get_tensor_details()}
