@@ -88,7 +88,7 @@ def test_fp16_and_int8_accuracy_against_fp32(smoke, record_property):
         "int8": tflite.convert(pipeline, config, "int8", calibration, float_model=fp32),
     }
     floats = tflite.float_ops(models["int8"])
-    assert floats["GATHER"] >= 4 and "CONV_2D" not in floats  # warp float, generators integer
+    assert floats["GATHER"] >= 1 and "CONV_2D" not in floats  # warp float (one gather), generators integer
     table = tflite.measure_variants(models, config, raw_inputs(batch=3, seed=42), timing_runs=1)
     print("\n" + tflite.format_table(table))
     record_property("tflite_table", tflite.format_table(table))
