@@ -109,6 +109,15 @@ def test_remove_cloth_channels_drops_labels_5_6_7():
     np.testing.assert_array_equal(parse17.reshape(-1, 17).sum(-1), [0 if v in (5, 6, 7) else 1 for v in labels])
 
 
+def test_part_mask_sums_any_labels_by_runs():
+    # Runs of consecutive labels in any order (13, 1, 2, 4 -> [1, 3), [4, 5), [13, 14)); no labels: zeros.
+    rng = np.random.default_rng(0)
+    soft = rng.random((2, 3, 4, 20)).astype(np.float32)
+    got = T.part_mask(tf.constant(soft), (13, 1, 2, 4)).numpy()
+    np.testing.assert_allclose(got, soft[..., [1, 2, 4, 13]].sum(-1, keepdims=True), rtol=1e-6)
+    np.testing.assert_array_equal(T.part_mask(tf.constant(soft), ()).numpy(), np.zeros((2, 3, 4, 1)))
+
+
 def test_part_images_follow_the_official_arithmetic():
     labels = np.array([[0, 1, 2, 4], [13, 5, 6, 7]], np.uint8)
     parse = T.onehot_parsing(tf.constant(labels))

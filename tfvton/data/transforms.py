@@ -224,7 +224,7 @@ def part_mask(parse: tf.Tensor, labels: Sequence[int]) -> tf.Tensor:
         parse: one-hot (or soft) parsing (..., h, w, 20).
         labels: label ids, e.g. `CLOTH_LABELS` or `FACE_LABELS`.
     """
-    total = None
+    total = tf.zeros_like(parse[..., :1]) if not labels else None  # no labels: an empty mask
     for run in _channel_runs(parse, labels):
         part = run if run.shape[-1] == 1 else tf.reduce_sum(run, axis=-1, keepdims=True)
         total = part if total is None else total + part
