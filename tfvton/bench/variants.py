@@ -27,8 +27,8 @@ FREEZABLE = ("function", "xla", "bf16")
 NETWORKS = ("gmm", "parsing_generator", "appearance_generator", "face_generator")
 SHORT_NAMES = {"gmm": "gmm", "parsing_generator": "parsing", "appearance_generator": "appearance",
                "face_generator": "face"}
-# Instance norm's ops and those whose int8 kernel is wrong, kept float in int8 models (the
-# exporter's choice, one home).
+# Instance norm's ops and those every int8 model keeps float (a wrong or missing XNNPACK int8
+# kernel), as the exporter keeps them (one home).
 INT8_FLOAT_OPS = tflite.INT8_FLOAT_OPS + tflite.INT8_ALWAYS_FLOAT_OPS
 # Outputs compared with fp32: the final image, the try-on before face refinement, the parsing.
 QUALITY_KEYS = ("final", "tryon", "parsing")
