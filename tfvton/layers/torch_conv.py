@@ -34,6 +34,14 @@ INIT_STDDEV = 0.02
 SAME_AS_TORCH = ((4, 2, 1),)
 
 
+def _keras_padding(padding: str, kernel_size: int, stride: int) -> str:
+    # 'same' anywhere else would pad differently from the official layer it stands for.
+    if padding == "same" and (kernel_size, stride, 1) not in SAME_AS_TORCH:
+        raise ValueError(f"padding='same' equals PyTorch's padding only for (kernel, stride, padding) in "
+                         f"{SAME_AS_TORCH}. Received: kernel_size={kernel_size}, stride={stride}")
+    return padding
+
+
 def weight_initializer():
     """N(0, 0.02), the official `init_weights(init_type='normal', init_gain=0.02)`."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=INIT_STDDEV)
@@ -46,7 +54,8 @@ def conv2d(filters: int, kernel_size: int, name: str, stride: int = 1, dilation:
     `padding="same"` only where it equals PyTorch's padding (see `SAME_AS_TORCH`).
     """
     return keras.layers.Conv2D(
-        filters, kernel_size, strides=stride, dilation_rate=dilation, padding=padding,
+        filters, kernel_size, strides=stride, dilation_rate=dilation,
+        padding=_keras_padding(padding, kernel_size, stride),
         use_bias=use_bias, kernel_initializer=weight_initializer(), bias_initializer="zeros", name=name)
 
 
@@ -57,7 +66,8 @@ def conv2d_transpose(filters: int, kernel_size: int, stride: int, name: str,
     `padding="same"` only where it equals PyTorch's padding (see `SAME_AS_TORCH`).
     """
     return keras.layers.Conv2DTranspose(
-        filters, kernel_size, strides=stride, padding=padding, use_bias=use_bias,
+        filters, kernel_size, strides=stride, padding=_keras_padding(padding, kernel_size, stride),
+        use_bias=use_bias,
         kernel_initializer=weight_initializer(), bias_initializer="zeros", name=name)
 
 
